@@ -1,0 +1,3 @@
+from kamalguard.cli import main
+
+main()

@@ -1,0 +1,131 @@
+"""The command line. Heavy modules are imported inside the commands that need them, to keep start-up fast."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from . import __version__
+from .report import FORMATS
+
+FAIL_ON = click.Choice(["error", "warning", "info", "never"])
+
+
+def _names(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _use_color(output: str | None) -> bool:
+    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+class Group(click.Group):
+    """Bad input gets a message and exit code 2, never a traceback (KAMALGUARD_DEBUG=1 shows it)."""
+
+    def invoke(self, ctx):
+        from .source.text import InputError
+
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            click.echo(f"kamalguard: {exc}", err=True)
+            sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except Exception as exc:
+            if os.environ.get("KAMALGUARD_DEBUG"):
+                raise
+            click.echo(f"kamalguard: internal error: {type(exc).__name__}: {exc} "
+                       f"(set KAMALGUARD_DEBUG=1 for details, and please report it)", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kamalguard")
+def main():
+    """Validate and harden Kamal deploy configs (config/deploy.yml), without running their ERB."""
+
+
+def target_options(func):
+    func = click.option("--root", type=click.Path(file_okay=False),
+                        help="Project root (the folder holding config/); default: found from the deploy file.")(func)
+    func = click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                        help="Policy file to use instead of .kamalguard.yml / pyproject.toml.")(func)
+    func = click.option("--ignore", help="Rules to skip: ids, prefixes or slugs, comma-separated.")(func)
+    func = click.option("--select", help="Only these rules: ids (KG101), prefixes (KG1) or slugs, comma-separated.")(func)
+    func = click.option("--all-destinations", is_flag=True,
+                        help="Check the base config and every config/deploy.*.yml destination.")(func)
+    func = click.option("-d", "--destination", help="Merge config/deploy.NAME.yml over the base, as `kamal -d`.")(func)
+    return click.argument("paths", nargs=-1)(func)
+
+
+def _run(paths, destination, all_destinations, select, ignore, config_file, root):
+    from .engine import Selection, run
+    from .kamal.project import resolve_targets
+
+    if destination and all_destinations:
+        raise click.UsageError("use either -d NAME or --all-destinations, not both")
+    targets = resolve_targets(list(paths), destination, all_destinations, root)
+    return run(targets, Selection(_names(select), _names(ignore)), config_file)
+
+
+def _fail_on(option: str | None, outcome) -> str:
+    if option:
+        return option
+    policies = [c.policy.fail_on for c in outcome.checked if c.policy.fail_on]
+    return policies[0] if policies else "warning"
+
+
+@main.command()
+@target_options
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to a file.")
+@click.option("--fail-on", type=FAIL_ON, help="Lowest severity that makes the exit code 1 [default: warning].")
+def check(paths, destination, all_destinations, select, ignore, config_file, root, fmt, output, fail_on):
+    """Check deploy configs. PATH is a deploy file, a project folder, or - for stdin (default: .).
+
+    Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage error or unreadable file.
+    """
+    from .engine import exit_code
+    from .report import Options, render
+
+    outcome = _run(paths, destination, all_destinations, select, ignore, config_file, root)
+    _emit(render(fmt, outcome, Options(color=_use_color(output))), output)
+    if fmt != "text":
+        for error in outcome.errors:
+            click.echo(f"kamalguard: {error}", err=True)
+    sys.exit(exit_code(outcome, _fail_on(fail_on, outcome)))
+
+
+@main.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+def list_rules(fmt):
+    """List every rule, structural ones included."""
+    from .docs import rules_json, rules_markdown, rules_text
+
+    click.echo({"text": rules_text, "json": rules_json, "markdown": rules_markdown}[fmt](), nl=False)
+
+
+@main.command()
+@click.argument("rule_id")
+def explain(rule_id):
+    """Explain one rule: what it checks, why, examples, and its fix."""
+    from .docs import explain as explain_rule
+    from .rules import find
+
+    rule = find(rule_id)
+    if rule is None:
+        raise click.UsageError(f"no rule called {rule_id!r}; `kamalguard rules` lists them")
+    click.echo(explain_rule(rule), nl=False)

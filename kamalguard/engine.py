@@ -1,0 +1,138 @@
+"""The check pipeline: files → documents → Kamal view → rules → findings (suppressions applied).
+
+    source (bytes to a Document with positions) → kamal (the merged view) → rules (findings) → report
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+from . import suppress
+from .kamal.project import ProjectFiles, Target, display_path
+from .kamal.view import View
+from .policy import Policy, discover, load, matches
+from .rules import all_rules
+from .rules.base import RANK, Context, Finding, Rule
+from .source.document import Document, load_text, undecodable
+from .source.document import load as load_document
+from .source.text import DecodeError, InputError, read
+
+
+@dataclass
+class Selection:
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+
+    def enabled(self, rule: Rule) -> bool:
+        if self.select and not any(matches(rule, name) for name in self.select):
+            return False
+        return not any(matches(rule, name) for name in self.ignore)
+
+
+@dataclass
+class Checked:
+    """One target after the rules ran: what a fix or a report needs to know about it."""
+
+    target: Target
+    view: View
+    findings: list[Finding]
+    policy: Policy
+
+
+@dataclass
+class Outcome:
+    checked: list[Checked] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # files that could not be read: exit 2
+
+
+class Documents:
+    """Parse each file once per run, even when several destinations share the base."""
+
+    def __init__(self):
+        self._docs: dict[str, Document] = {}
+
+    def get(self, path: str) -> Document:
+        key = os.path.realpath(path)
+        if key not in self._docs:
+            shown = display_path(path)
+            try:
+                self._docs[key] = load_document(read(path, shown))
+            except DecodeError as exc:
+                self._docs[key] = undecodable(shown, exc)
+        return self._docs[key]
+
+    def stdin(self) -> Document:
+        if "-" not in self._docs:
+            raw = sys.stdin.buffer.read()
+            self._docs["-"] = load_text(raw, "<stdin>")
+        return self._docs["-"]
+
+
+def check_target(target: Target, documents: Documents, policy: Policy, selection: Selection) -> Checked:
+    layers = [documents.stdin() if target.stdin else documents.get(target.base)]
+    if target.overlay:
+        layers.append(documents.get(target.overlay))
+    view = View(layers, target.destination)
+    ctx = Context(view, ProjectFiles(target.root), policy)
+    ctx.rules = rules = [r for r in all_rules() if selection.enabled(r)]
+    for rule in rules:
+        if rule.scope == "post" or (rule.scope == "config" and view.data is None):
+            continue
+        ctx.rule = rule
+        rule.check(ctx)
+    for finding in ctx.findings:
+        override = policy.severity.get(finding.rule.id)
+        if override:
+            finding.severity = override
+    ctx.suppressions = [s for doc in layers for s in suppress.scan(doc)]
+    suppress.apply(ctx.findings, ctx.suppressions, policy)
+    for rule in rules:
+        if rule.scope == "post":
+            ctx.rule = rule
+            rule.check(ctx)
+    return Checked(target, view, ctx.findings, policy)
+
+
+def run(targets: list[Target], selection: Selection, config: str | None = None) -> Outcome:
+    outcome = Outcome()
+    documents = Documents()
+    policies: dict[str, Policy] = {}
+    seen = set()
+    for target in targets:
+        try:
+            if config:
+                policy = policies.setdefault("--config", load(config, display_path(config)))
+            else:
+                if target.root not in policies:
+                    found = discover(target.root)
+                    policies[target.root] = load(found, display_path(found) if found else None)
+                policy = policies[target.root]
+            effective = Selection(selection.select or policy.select, [*policy.ignore, *selection.ignore])
+            checked = check_target(target, documents, policy, effective)
+        except InputError as exc:
+            outcome.errors.append(str(exc))
+            continue
+        outcome.checked.append(checked)
+        for doc in checked.view.layers:
+            if doc.path not in outcome.files:
+                outcome.files.append(doc.path)
+        for finding in checked.findings:
+            key = (finding.rule.id, finding.file, finding.line, finding.column, finding.message)
+            if key not in seen:
+                seen.add(key)
+                outcome.findings.append(finding)
+    outcome.findings.sort(key=lambda f: f.sort_key)
+    return outcome
+
+
+def exit_code(outcome: Outcome, fail_on: str) -> int:
+    if outcome.errors:
+        return 2
+    if fail_on == "never":
+        return 0
+    threshold = RANK[fail_on]
+    return int(any(RANK[f.severity] >= threshold for f in outcome.findings if f.suppressed is None))

@@ -1,0 +1,1 @@
+"""Fixes: edits as data, one patcher, verification and safe writes."""

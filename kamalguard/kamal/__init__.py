@@ -1,0 +1,1 @@
+"""The Kamal view: files of a project, destinations merged, roles and accessories."""

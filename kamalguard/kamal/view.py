@@ -1,0 +1,166 @@
+"""The Kamal view: the config Kamal would deploy (destination merged in), with its roles and accessories.
+
+Every value keeps its provenance: `origin(path)` names the file and nodes that wrote the effective value, so a
+finding in a destination's merged view points into the overlay when the overlay set the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..source.document import Document, Loc, Path
+from ..source.nodes import Node
+
+MISSING = object()
+
+
+def deep_merge(base, overlay):
+    """ActiveSupport's Hash#deep_merge, as Kamal merges a destination: mappings recurse, all else replaces."""
+    if not (isinstance(base, dict) and isinstance(overlay, dict)):
+        return overlay
+    merged = dict(base)
+    for key, value in overlay.items():
+        merged[key] = deep_merge(merged[key], value) if key in merged else value
+    return merged
+
+
+def lookup(data, path: Path, default=MISSING):
+    for part in path:
+        if isinstance(data, dict) and isinstance(part, str) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return default
+    return data
+
+
+def slash(path: Path) -> str:
+    """The path as Kamal prints it: servers/web/options."""
+    return "/".join(str(p) for p in path)
+
+
+@dataclass(frozen=True)
+class Origin:
+    doc: Document
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Container:
+    """Something Kamal starts with `docker run`: a role, an accessory, or kamal-proxy itself."""
+
+    kind: str  # "role" | "accessory" | "proxy"
+    name: str
+    path: Path  # where its settings live: ("servers", "web"), ("accessories", "db"), ("proxy", "run")
+    config: object  # its merged settings: a dict, or a host list for a role written as one
+    implicit: bool = False  # the `web` role of a plain `servers:` host list
+
+    @property
+    def options_path(self) -> Path:
+        return (*self.path, "options")
+
+    @property
+    def options(self) -> dict:
+        options = self.config.get("options") if isinstance(self.config, dict) else None
+        return options if isinstance(options, dict) else {}
+
+    @property
+    def label(self) -> str:
+        return {"role": "role", "accessory": "accessory", "proxy": "kamal-proxy"}[self.kind] + (
+            f" '{self.name}'" if self.kind != "proxy" else ""
+        )
+
+
+class View:
+    def __init__(self, layers: list[Document], destination: str | None = None):
+        self.layers = layers  # base first, then the destination's overlay
+        self.destination = destination
+        data = None
+        if all(isinstance(doc.data, dict) for doc in layers):
+            for doc in layers:
+                data = doc.data if data is None else deep_merge(data, doc.data)
+        self.data: dict | None = data
+
+    @property
+    def base(self) -> Document:
+        return self.layers[0]
+
+    def get(self, path: Path, default=None):
+        value = lookup(self.data, path)
+        return default if value is MISSING else value
+
+    def has(self, path: Path) -> bool:
+        return lookup(self.data, path) is not MISSING
+
+    def origin(self, path: Path) -> Origin | None:
+        """The file and nodes that wrote the effective value at `path`, or None when nothing is there."""
+        if not self.has(path):
+            return None
+        for doc in reversed(self.layers):
+            loc = doc.locations.get(path)
+            if loc is not None:
+                return Origin(doc, loc)
+        return None
+
+    def nearest(self, path: Path) -> tuple[Origin, Path]:
+        """The origin of `path`, or of its closest ancestor that exists."""
+        while path:
+            origin = self.origin(path)
+            if origin is not None:
+                return origin, path
+            path = path[:-1]
+        return Origin(self.base, self.base.locations.get((), Loc(None, _empty_node()))), ()
+
+    def live_layers(self, path: Path) -> list[Document]:
+        """The files whose mapping at `path` is part of the merged mapping there (base first).
+
+        A file stops counting once a later file replaces that mapping, or one of its parents, with a non-mapping.
+        """
+        live = []
+        for index, doc in enumerate(self.layers):
+            if not isinstance(lookup(doc.data, path, None), dict):
+                continue
+            replaced = any(
+                later.locations.get(path[:depth]) is not None and not isinstance(lookup(later.data, path[:depth]), dict)
+                for later in self.layers[index + 1 :]
+                for depth in range(1, len(path) + 1)
+            )
+            if not replaced:
+                live.append(doc)
+        return live
+
+    def is_erb(self, path: Path) -> bool:
+        origin = self.origin(path)
+        return origin is not None and origin.doc.is_erb(path)
+
+    def roles(self) -> list[Container]:
+        servers = self.get(("servers",))
+        if isinstance(servers, list):
+            return [Container("role", "web", ("servers", "web"), {"hosts": servers}, implicit=True)]
+        if not isinstance(servers, dict):
+            return []
+        return [Container("role", str(name), ("servers", name), config) for name, config in servers.items()]
+
+    def accessories(self) -> list[Container]:
+        accessories = self.get(("accessories",))
+        if not isinstance(accessories, dict):
+            return []
+        return [Container("accessory", str(name), ("accessories", name), config)
+                for name, config in accessories.items() if isinstance(config, dict)]
+
+    def proxy(self) -> Container | None:
+        """kamal-proxy runs wherever a role uses the proxy; its `docker run` options live in proxy.run."""
+        proxy = self.get(("proxy",))
+        run = proxy.get("run") if isinstance(proxy, dict) else None
+        if not isinstance(run, dict):
+            return None
+        return Container("proxy", "kamal-proxy", ("proxy", "run"), run)
+
+    def containers(self) -> list[Container]:
+        proxy = self.proxy()
+        return [*self.roles(), *self.accessories(), *([proxy] if proxy else [])]
+
+
+def _empty_node() -> Node:
+    return Node(0, 0, None, None)

@@ -1,0 +1,151 @@
+"""The team's policy: `.kamalguard.yml` at the project root, or `[tool.kamalguard]` in pyproject.toml.
+
+It selects and ignores rules, overrides severities, sets per-rule settings (writable paths, memory limits,
+...), and excludes roles or accessories from rules with a reason. It is validated against
+schemas/kamalguard-config.schema.json, and mistakes are reported with their line and column.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+
+from .source.text import InputError
+
+CONFIG_NAMES = (".kamalguard.yml", ".kamalguard.yaml")
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    rules: tuple[str, ...]  # ids or slugs; empty means every rule
+    role: str | None
+    accessory: str | None
+    reason: str
+
+
+@dataclass
+class Policy:
+    path: str | None = None
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, dict] = field(default_factory=dict)
+    exclude: list[Exclusion] = field(default_factory=list)
+    fail_on: str | None = None
+
+    def setting(self, rule_id: str, name: str):
+        return self.rules.get(rule_id, {}).get(name)
+
+    def exclusion_for(self, finding) -> Exclusion | None:
+        for exclusion in self.exclude:
+            if exclusion.rules and not any(matches(finding.rule, r) for r in exclusion.rules):
+                continue
+            if exclusion.role is not None and exclusion.role != finding.role:
+                continue
+            if exclusion.accessory is not None and exclusion.accessory != finding.accessory:
+                continue
+            return exclusion
+        return None
+
+
+def matches(rule, name: str) -> bool:
+    """`name` selects `rule` by id, id prefix (KG1, KG10) or slug."""
+    name = name.strip()
+    return rule.id.upper().startswith(name.upper()) or rule.slug == name.lower()
+
+
+def schema():
+    text = resources.files("kamalguard.schemas").joinpath("kamalguard-config.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def discover(root: str) -> str | None:
+    for name in CONFIG_NAMES:
+        path = os.path.join(root, name)
+        if os.path.isfile(path):
+            return path
+    pyproject = os.path.join(root, "pyproject.toml")
+    if os.path.isfile(pyproject):
+        with open(pyproject, "rb") as handle:
+            if b"[tool.kamalguard]" in handle.read():
+                return pyproject
+    return None
+
+
+def load(path: str | None, display: str | None = None) -> Policy:
+    """Read and validate a policy file; InputError (exit 2) with file:line:col for anything wrong."""
+    if path is None:
+        return Policy()
+    shown = display or path
+    if path.endswith(".toml"):
+        data, position = _toml(path, shown), None
+    else:
+        data, position = _yaml(path, shown)
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(Draft202012Validator(schema()).iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        where = position(tuple(error.absolute_path)) if position else shown
+        what = "/".join(str(p) for p in error.absolute_path) or "the top level"
+        message = error.message
+        if error.validator == "additionalProperties":
+            message = f"unknown setting: {message.split('(')[-1].rstrip(')')}"
+        raise InputError(f"{where}: {what}: {message} (see schemas/kamalguard-config.schema.json)")
+    return _policy(data, shown)
+
+
+def _yaml(path: str, shown: str):
+    from .source.document import load as load_document
+    from .source.text import DecodeError, read
+
+    try:
+        doc = load_document(read(path, shown))
+    except DecodeError as exc:
+        raise InputError(f"{shown}:{exc.line}:{exc.column}: {exc}") from None
+    if doc.problem is not None or not isinstance(doc.data, dict):
+        problem = doc.problem
+        line, column = doc.source.position(problem.index) if problem else (0, 0)
+        message = problem.message if problem else "the policy must be a mapping of settings"
+        if doc.root is None and problem is not None and "no settings" in message:
+            return {}, None
+        raise InputError(f"{shown}:{line + 1}:{column + 1}: {message}")
+
+    def position(path: tuple) -> str:
+        while path and path not in doc.locations:
+            path = path[:-1]
+        loc = doc.locations.get(path)
+        node = (loc.key or loc.value) if loc else None
+        line, column = doc.source.position(node.start) if node else (0, 0)
+        return f"{shown}:{line + 1}:{column + 1}"
+
+    return doc.data, position
+
+
+def _toml(path: str, shown: str) -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle).get("tool", {}).get("kamalguard", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{shown}: {exc}") from None
+
+
+def _policy(data: dict, shown: str) -> Policy:
+    return Policy(
+        path=shown,
+        select=list(data.get("select", [])),
+        ignore=list(data.get("ignore", [])),
+        severity=dict(data.get("severity", {})),
+        rules={k: dict(v or {}) for k, v in data.get("rules", {}).items()},
+        exclude=[
+            Exclusion(tuple(e.get("rules", ())), e.get("role"), e.get("accessory"), e["reason"])
+            for e in data.get("exclude", [])
+        ],
+        fail_on=data.get("fail-on"),
+    )

@@ -1,0 +1,37 @@
+"""Reporters: findings to text for people and to the formats CI systems read.
+
+Each format module has `render(outcome, options) -> str`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+FORMATS = {
+    "text": "text",
+    "json": "jsonfmt",
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    color: bool = False
+    root: str = "."  # paths in the output are relative to this folder
+
+
+def render(name: str, outcome, options: Options) -> str:
+    module = importlib.import_module(f"{__name__}.{FORMATS[name]}")
+    return module.render(outcome, options)
+
+
+def summary(findings) -> dict:
+    counts = {"error": 0, "warning": 0, "info": 0, "fixable": 0, "suppressed": 0}
+    for finding in findings:
+        if finding.suppressed is not None:
+            counts["suppressed"] += 1
+            continue
+        counts[finding.severity] += 1
+        if finding.fix is not None:
+            counts["fixable"] += 1
+    return counts

@@ -1,0 +1,48 @@
+"""Human output: `path:line:col: KGnnn [severity] message`, the source line with a caret, then a summary."""
+
+from __future__ import annotations
+
+from . import summary
+
+COLORS = {"error": "31", "warning": "33", "info": "36", "dim": "2", "bold": "1", "fix": "32"}
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"\x1b[{COLORS[style]}m{text}\x1b[0m" if color else text
+
+
+def _caret(finding) -> str:
+    line = finding.source_line.expandtabs(1) if finding.source_line else ""
+    start = max(finding.column - 1, 0)
+    end = finding.end_column - 1 if finding.end_line == finding.line else len(line)
+    width = max(end - start, 1)
+    return " " * start + "^" * min(width, max(len(line) - start, 1))
+
+
+def render(outcome, options) -> str:
+    color = options.color
+    out = []
+    for finding in outcome.findings:
+        severity = _paint(finding.severity, finding.severity, color)
+        head = f"{finding.file}:{finding.line}:{finding.column}: {finding.rule.id} [{severity}] {finding.message}"
+        if finding.suppressed is not None:
+            head = _paint(f"{head} (suppressed: {finding.suppressed})", "dim", color)
+        out.append(head)
+        if finding.source_line.strip():
+            out.append("    " + finding.source_line.expandtabs(1))
+            out.append("    " + _paint(_caret(finding), finding.severity, color))
+        if finding.fix is not None and finding.suppressed is None:
+            out.append(_paint(f"    fix ({finding.fix.safety}): {finding.fix.description}", "fix", color))
+            if finding.fix.note:
+                out.append(f"    behaviour change: {finding.fix.note}")
+    for error in outcome.errors:
+        out.append(_paint(f"kamalguard: {error}", "error", color))
+    counts = summary(outcome.findings)
+    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 and s != 'info' else ''}" for s in ("error", "warning", "info")]
+    line = f"{len(outcome.files)} file{'s' if len(outcome.files) != 1 else ''} checked: {', '.join(parts)}"
+    if counts["fixable"]:
+        line += f"; {counts['fixable']} fixable with `kamalguard fix`"
+    if counts["suppressed"]:
+        line += f"; {counts['suppressed']} suppressed"
+    out.append(_paint(line, "bold", color))
+    return "\n".join(out) + "\n"

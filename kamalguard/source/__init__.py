@@ -1,0 +1,1 @@
+"""Bytes to parsed documents with positions."""

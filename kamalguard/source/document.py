@@ -1,0 +1,239 @@
+"""A parsed deploy file: its text, its ERB mask, its node tree, and the Ruby-shaped data Kamal would see.
+
+`Document.data` is what Psych would return (merge keys applied in order, duplicate keys: last one wins), as
+plain Python data. `Document.locations` maps every path in that data to the nodes that wrote it, so any
+finding about a path can name a line and column.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+from .erb import Masked, mask
+from .nodes import Alias, Mapping, Node, Scalar, Sequence, YamlSyntaxError, compose, is_merge_key
+from .scalars import ErbValue
+from .text import DecodeError, SourceText
+
+Path = tuple  # of str keys and int indexes
+
+# Expanded through aliases, no real deploy file comes near this; an alias bomb does at once.
+MAX_NODES = 100_000
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Where the value at a path was written: its key node (None for list items and the root) and value node.
+
+    `via` is "alias" when the path is reached through `*alias`, "merge" when through a `<<` merge key: editing
+    such a node edits every place that shares it.
+    """
+
+    key: Node | None
+    value: Node
+    via: str | None = None
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    path: Path  # the mapping's path
+    key: str
+    first: Node
+    again: Node
+
+
+@dataclass
+class Problem:
+    """Why the file could not be loaded at all (a KG001 finding), and where."""
+
+    message: str
+    index: int = 0
+    line: int | None = None  # 1-based, when known without an index
+    column: int | None = None
+    erb: bool = False  # the failure comes from YAML that ERB would write
+
+
+@dataclass
+class Document:
+    source: SourceText
+    masked: Masked | None = None
+    root: Node | None = None
+    more_documents: bool = False
+    problem: Problem | None = None
+    data: object = None
+    locations: dict[Path, Loc] = field(default_factory=dict)
+    duplicates: list[Duplicate] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    def is_erb(self, path: Path) -> bool:
+        """Is the value at `path` (partly) written by ERB? Then its type is unknown until deploy time."""
+        loc = self.locations.get(path)
+        return loc is not None and isinstance(loc.value, Scalar) and loc.value.erb
+
+
+def ruby_key(value) -> str:
+    """A mapping key as the string Kamal compares and prints (Ruby's to_s)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _expanded_size(root: Node) -> int:
+    """How many nodes the data would have with every alias expanded; raises on a cycle or past MAX_NODES."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Node, depth: int) -> int:
+        if isinstance(node, Alias):
+            node = node.target
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, Scalar):
+            return 1
+        if id(node) in active:
+            raise _TooBig("an alias refers to a node that contains it (a recursive alias)")
+        if depth > 400:
+            raise _TooBig("aliases nest deeper than 400 levels")
+        active.add(id(node))
+        children = (n for pair in node.entries for n in pair) if isinstance(node, Mapping) else node.items
+        total = 1 + sum(size(child, depth + 1) for child in children)
+        active.discard(id(node))
+        if total > MAX_NODES:
+            raise _TooBig(f"aliases expand the document to more than {MAX_NODES:,} nodes (an alias bomb?)")
+        sizes[id(node)] = total
+        return total
+
+    return size(root, 0)
+
+
+class _Builder:
+    """Node tree to Ruby-shaped data, recording where each path was written."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.masked = doc.masked
+        self.locations = doc.locations
+        self.control_tags = [t for t in doc.masked.tags if t.whole_line and not t.output] if doc.masked else []
+
+    def value(self, node: Node, path: Path, via: str | None):
+        if isinstance(node, Alias):
+            node, via = node.target, via or "alias"
+        if isinstance(node, Scalar):
+            if self.masked.tags and self.masked.overlaps(node.start, node.end):
+                node.erb = True
+                return ErbValue(self.doc.source.text[node.start : node.end])
+            return node.value
+        if isinstance(node, Sequence):
+            result = []
+            for index, item in enumerate(node.items):
+                item_path = (*path, index)
+                self.locations[item_path] = Loc(None, item, via or _via(item))
+                result.append(self.value(item, item_path, via))
+            return result
+        return self.mapping(node, path, via)
+
+    def mapping(self, node: Mapping, path: Path, via: str | None) -> dict:
+        result: dict = {}
+        own: dict[str, Node] = {}
+        for key_node, value_node in node.entries:
+            if is_merge_key(key_node):
+                self.merge(result, value_node, path, via)
+                continue
+            key = ruby_key(self.value(key_node, path, via) if not isinstance(key_node, Scalar) else key_node.value)
+            if key in own and not self._alternatives(own[key], key_node):
+                self.doc.duplicates.append(Duplicate(path, key, own[key], key_node))
+            own[key] = key_node
+            child_path = (*path, key)
+            self.locations[child_path] = Loc(key_node, value_node, via or _via(value_node))
+            result[key] = self.value(value_node, child_path, via)
+        return result
+
+    def merge(self, result: dict, value_node: Node, path: Path, via: str | None) -> None:
+        """`<<: *base` or `<<: [*a, *b]`, the way Psych does it: in order, earlier sources winning in a list."""
+        target = value_node.target if isinstance(value_node, Alias) else value_node
+        sources = list(reversed(target.items)) if isinstance(target, Sequence) else [target]
+        for source in sources:
+            source = source.target if isinstance(source, Alias) else source
+            if not isinstance(source, Mapping):
+                result["<<"] = self.value(value_node, (*path, "<<"), via)
+                return
+        for source in sources:
+            merged = self.value(source, path, "merge")
+            result.update(merged)
+
+    def _alternatives(self, first: Node, again: Node) -> bool:
+        """Two definitions with an ERB control tag between them are if/else branches, not a duplicate."""
+        return any(first.start < tag.start < again.start for tag in self.control_tags)
+
+
+def _via(node: Node) -> str | None:
+    return "alias" if isinstance(node, Alias) else None
+
+
+def load(source: SourceText) -> Document:
+    """Parse a SourceText into a Document; never raises for bad content, which becomes `Document.problem`."""
+    doc = Document(source)
+    doc.masked = masked = mask(source.text)
+    if masked.unclosed_at is not None:
+        doc.problem = Problem("an ERB tag `<%` is never closed with `%>`", masked.unclosed_at)
+        return doc
+    try:
+        doc.root, doc.more_documents = compose(masked.text)
+    except YamlSyntaxError as exc:
+        tag = masked.structural_tag()
+        if tag is not None:
+            doc.problem = Problem(
+                "this line's YAML is written by ERB (`<%= ... %>` on a line of its own), so the file's structure "
+                "only exists after the ERB runs; kamalguard never runs ERB and cannot check it",
+                tag.start,
+                erb=True,
+            )
+        else:
+            doc.problem = Problem(exc.message, exc.index)
+        return doc
+    if doc.root is None:
+        doc.problem = Problem("the file has no settings (it is empty or only comments); Kamal cannot load it")
+        return doc
+    try:
+        _expanded_size(doc.root)
+    except _TooBig as exc:
+        doc.problem = Problem(str(exc), doc.root.start)
+        return doc
+    doc.locations[()] = Loc(None, doc.root)
+    doc.data = _Builder(doc).value(doc.root, (), None)
+    if not isinstance(doc.data, dict):
+        kind = "a list" if isinstance(doc.data, list) else "a single value"
+        doc.problem = Problem(f"the top level is {kind}; a deploy file is a mapping of settings "
+                              f"(service:, image:, servers:, ...)", doc.root.start)
+    return doc
+
+
+def load_text(text: str, path: str = "config/deploy.yml") -> Document:
+    """Parse text that is not on disk (stdin, tests)."""
+    from .text import decode
+
+    try:
+        source = decode(text.encode("utf-8") if isinstance(text, str) else text, path)
+    except DecodeError as exc:
+        return undecodable(path, exc)
+    return load(source)
+
+
+def undecodable(path: str, exc: DecodeError) -> Document:
+    doc = Document(SourceText(path=path, text=""))
+    doc.problem = Problem(str(exc), line=exc.line, column=exc.column)
+    return doc
