@@ -64,7 +64,7 @@ def target_options(func):
     func = click.option("--config", "config_file", type=click.Path(dir_okay=False),
                         help="Policy file to use instead of .kamalguard.yml / pyproject.toml.")(func)
     func = click.option("--ignore", help="Rules to skip: ids, prefixes or slugs, comma-separated.")(func)
-    func = click.option("--select", help="Only these rules: ids (KG101), prefixes (KG1) or slugs, comma-separated.")(func)
+    func = click.option("--select", help="Only these rules: ids (KG101), prefixes (KG1) or slugs.")(func)
     func = click.option("--all-destinations", is_flag=True,
                         help="Check the base config and every config/deploy.*.yml destination.")(func)
     func = click.option("-d", "--destination", help="Merge config/deploy.NAME.yml over the base, as `kamal -d`.")(func)
@@ -129,3 +129,58 @@ def explain(rule_id):
     if rule is None:
         raise click.UsageError(f"no rule called {rule_id!r}; `kamalguard rules` lists them")
     click.echo(explain_rule(rule), nl=False)
+
+
+@main.command()
+@target_options
+@click.option("--write", is_flag=True, help="Apply the fixes to the files (default: print a diff, change nothing).")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that change behaviour or guess a value.")
+@click.option("--patch", "patch_file", type=click.Path(dir_okay=False), help="Also write the diff to this file.")
+@click.option("--fail-on", type=FAIL_ON, help="With --write: lowest severity left that makes the exit code 1.")
+def fix(paths, destination, all_destinations, select, ignore, config_file, root, write, unsafe_fixes, patch_file,
+        fail_on):
+    """Fix findings with minimal patches that keep every comment.
+
+    Without --write: print the unified diff (git apply can use it) and exit 1 if it is not empty.
+    With --write: apply safe fixes (and unsafe ones with --unsafe-fixes), then exit as `check` would.
+    """
+    from .fix.command import run_fix
+
+    outcome = _run(paths, destination, all_destinations, select, ignore, config_file, root)
+    code = run_fix(outcome, write=write, unsafe=unsafe_fixes, patch_file=patch_file, color=_use_color(None),
+                   rerun=lambda: _run(paths, destination, all_destinations, select, ignore, config_file, root))
+    if write and code == 0:
+        from .engine import exit_code
+
+        code = exit_code(_run(paths, destination, all_destinations, select, ignore, config_file, root),
+                         _fail_on(fail_on, outcome))
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("path", default=".")
+@click.option("-d", "--destination", help="Also record findings of this destination.")
+@click.option("--all-destinations", is_flag=True, help="Also record findings of every destination.")
+@click.option("--force", is_flag=True, help="Overwrite an existing .kamalguard.yml.")
+def init(path, destination, all_destinations, force):
+    """Write a starter .kamalguard.yml that records today's findings as exclusions to work down."""
+    from .init_policy import write_starter_policy
+
+    written, summary = write_starter_policy(path, destination=destination, all_destinations=all_destinations,
+                                            force=force)
+    click.echo(f"wrote {written}: {summary}")
+
+
+@main.command("pr-comment")
+@click.argument("paths", nargs=-1)
+@click.option("-d", "--destination", help="Merge config/deploy.NAME.yml over the base, as `kamal -d`.")
+@click.option("--repo", help="OWNER/NAME (default: $GITHUB_REPOSITORY).")
+@click.option("--pr", "pr_number", type=int, help="Pull request number (default: from $GITHUB_EVENT_PATH).")
+@click.option("--api-url", help="GitHub API URL (default: $GITHUB_API_URL or https://api.github.com).")
+@click.option("--dry-run", is_flag=True, help="Print the requests it would send; send nothing.")
+def pr_comment(paths, destination, repo, pr_number, api_url, dry_run):
+    """Post findings to a pull request: one sticky comment, and a review with suggestions on changed lines."""
+    from .github.pr_comment import run_pr_comment
+
+    sys.exit(run_pr_comment(list(paths), destination=destination, repo=repo, pr_number=pr_number,
+                            api_url=api_url, dry_run=dry_run))

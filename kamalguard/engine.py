@@ -13,6 +13,7 @@ from . import suppress
 from .kamal.project import ProjectFiles, Target, display_path
 from .kamal.view import View
 from .policy import Policy, discover, load, matches
+from .redact import redact, secret_values
 from .rules import all_rules
 from .rules.base import RANK, Context, Finding, Rule
 from .source.document import Document, load_text, undecodable
@@ -47,6 +48,10 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # files that could not be read: exit 2
+    secrets: set[str] = field(default_factory=set)  # values no output may show
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.secrets) if self.secrets else text
 
 
 class Documents:
@@ -117,6 +122,7 @@ def run(targets: list[Target], selection: Selection, config: str | None = None) 
             outcome.errors.append(str(exc))
             continue
         outcome.checked.append(checked)
+        outcome.secrets |= secret_values(checked.view)
         for doc in checked.view.layers:
             if doc.path not in outcome.files:
                 outcome.files.append(doc.path)
@@ -126,6 +132,9 @@ def run(targets: list[Target], selection: Selection, config: str | None = None) 
                 seen.add(key)
                 outcome.findings.append(finding)
     outcome.findings.sort(key=lambda f: f.sort_key)
+    for finding in outcome.findings:
+        finding.message = outcome.redact(finding.message)
+        finding.source_line = outcome.redact(finding.source_line)
     return outcome
 
 

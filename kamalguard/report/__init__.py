@@ -11,6 +11,11 @@ from dataclasses import dataclass
 FORMATS = {
     "text": "text",
     "json": "jsonfmt",
+    "sarif": "sarif",
+    "github": "github",
+    "rdjson": "rdjson",
+    "gitlab": "gitlab",
+    "markdown": "markdown",
 }
 
 

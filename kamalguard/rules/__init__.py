@@ -1,32 +1,25 @@
-"""Every rule kamalguard knows, loaded from one module per rule."""
+"""Every rule kamalguard knows: one module per rule (kgNNN_slug.py) in one package per family."""
 
 from __future__ import annotations
 
 import importlib
+import os
 
 from .base import _REGISTERED, Rule
 
-# One module per rule; the order here does not matter, rules are listed by id.
-RULE_MODULES = (
-    "structural.kg001_yaml_syntax",
-    "structural.kg002_duplicate_key",
-    "structural.kg003_unknown_key",
-    "structural.kg004_wrong_type",
-    "structural.kg005_missing_key",
-    "structural.kg006_kamal1_key",
-    "structural.kg007_kamal_rule",
-    "structural.kg008_byte_order_mark",
-    "structural.kg009_extra_document",
-    "structural.kg090_unused_suppression",
-)
+FAMILIES = ("structural", "hardening", "exposure", "image")
 
 _loaded: list[Rule] = []
 
 
 def all_rules() -> list[Rule]:
     if not _loaded:
-        for name in RULE_MODULES:
-            importlib.import_module(f"{__name__}.{name}")
+        here = os.path.dirname(__file__)
+        for family in FAMILIES:
+            names = sorted(n[:-3] for n in os.listdir(os.path.join(here, family)) if n.startswith("kg") and
+                           n.endswith(".py"))
+            for name in names:
+                importlib.import_module(f"{__name__}.{family}.{name}")
         _loaded.extend(sorted(_REGISTERED, key=lambda r: r.id))
     return _loaded
 

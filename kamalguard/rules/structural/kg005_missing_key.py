@@ -73,7 +73,8 @@ def check(ctx):
         ctx.report(("image",), "`image` is required (the image name to build and push): add it at the top level")
     if view.get(("servers",)) is None and not present(view.get(("accessories",))):
         ctx.report(("servers",), "`servers` is required: list the hosts to deploy to (or define accessories)")
-    if not present(view.get(("builder", "arch"))) and not any(e.path == ("builder", "arch") for e in schema.errors(ctx)):
+    arch_reported = any(e.path == ("builder", "arch") for e in schema.errors(ctx))
+    if not present(view.get(("builder", "arch"))) and not arch_reported:
         ctx.report(("builder", "arch"), "builder/arch is required (Kamal: \"Builder arch not set\"): "
                    "set `arch: amd64`, or a list such as [amd64, arm64]")
     registries = [("registry",)] + [("accessories", name, "registry") for name, acc in

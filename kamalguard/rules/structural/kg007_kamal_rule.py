@@ -113,7 +113,7 @@ def _versions(view):
                                      f"follows; Kamal 2.11 refuses this config")
     retain = view.get(("retain_containers",))
     if isinstance(retain, int) and not isinstance(retain, bool) and retain < 1:
-        yield ("retain_containers",), "retain_containers must be at least 1 (Kamal: \"Must retain at least 1 container\")"
+        yield ("retain_containers",), "retain_containers must be at least 1 (Kamal: Must retain at least 1 container)"
 
 
 def _hooks(view, root):

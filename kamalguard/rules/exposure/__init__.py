@@ -1,0 +1,1 @@
+"""Exposure rules (KG2xx): secrets, published ports, registries, TLS, health checks."""

@@ -1,0 +1,1 @@
+"""Hardening rules (KG1xx): what each container gets from `docker run` (CIS Docker Benchmark section 5)."""

@@ -1,0 +1,1 @@
+"""Image rules (KG3xx): the Dockerfile and .dockerignore the build uses."""
