@@ -194,7 +194,7 @@ def parse_doc(section: str, text: str) -> Doc:
         comment = INLINE_COMMENT.search(match["rest"])
         if comment and comment["text"]:
             doc.inline.setdefault(path, []).append(comment["text"].strip())
-            inline_col = len(line) - len(line[comment.start():].lstrip())
+            inline_col = line.index("#", match.start("rest") + comment.start())
             inline_path = path
 
         end = _value_end(lines, index, limit)
@@ -299,6 +299,9 @@ FALLBACK = {
     ("role", "options"): ("Options", "Options passed to `docker run` for this role, in the form `--<name> <value>`."),
     ("role", "logging"): ("Logging", "Docker logging configuration for this role, merged over the root `logging` "
                           "(see kamal docs logging)."),
+    ("role", "proxy"): ("Proxy", "The proxy settings of this role, merged over the root `proxy`: `true` enables "
+                        "the root proxy on a role other than the primary one, `false` disables it, and a map "
+                        "overrides root settings (see kamal docs proxy)."),
     ("role", "labels"): ("Labels", "Additional labels for this role's containers, merged over the root `labels`."),
     ("role", "env"): ("Environment variables", "Environment variables for this role, merged over the root `env`. "
                       "Tags are only allowed in the root env (see kamal docs env)."),
@@ -383,7 +386,7 @@ def annotate(schema: dict, blocks: list[Block], *, inline: list[str] = (), snipp
     for snippet in shown:
         markdown.append(f"```yaml\n{snippet}```")
     if not plain:
-        raise ValueError("no description")
+        raise ValueError(f"no description for {docs_hint or ''} {snippets[:1]}")
     out = {"description": "\n\n".join(plain), "markdownDescription": "\n\n".join(markdown)}
     examples = []
     for value in values:
@@ -410,10 +413,10 @@ class Annotator:
         blocks = list(doc.blocks.get(doc_path, []))
         if not blocks and doc_path in doc.inherits:
             blocks = list(doc.blocks[doc.inherits[doc_path]])
-        blocks += list(extra_blocks)
         fallback = FALLBACK.get((section, *key_path))
         if not blocks and not doc.inline.get(doc_path) and fallback:
             blocks = [Block([fallback[0], "", *fallback[1].split("\n")])]
+        blocks += list(extra_blocks)
         has_default = (section, *key_path) in DEFAULTS
         return annotate(schema, blocks, inline=doc.inline.get(doc_path, []),
                         snippets=doc.snippets.get(doc_path, []) if examples else [],
@@ -768,10 +771,7 @@ def build_schema(docs: dict[str, Doc]) -> dict:
                        intro=role_doc.intro + role_doc.blocks[("servers",)] + role_doc.blocks[("servers", "web")])
     role["properties"]["proxy"] = annotator(
         role_sections["proxy"], "role", ("servers", "workers", "proxy"), ("proxy",),
-        extra_blocks=[Block(["Proxy", "", "The proxy settings of this role, merged over the root `proxy`: "
-                             "`true` enables the root proxy for a role that is not the primary one, `false` "
-                             "disables it, and a map overrides root settings."]),
-                      docs["proxy"].titled("Enabling/disabling the proxy on roles")],
+        extra_blocks=[docs["proxy"].titled("Enabling/disabling the proxy on roles")],
         docs_hint="proxy", examples=False)
     role["type"] = ["array", "object"]
     role["items"] = ref("Host")

@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ..fix.edits import Edit
+from ..fix.edits import AddItems, Edit, HostListToRoleMap, SetKey
 from ..kamal.view import Container, View, slash
 from ..source.document import Document, Path
 
@@ -219,3 +219,19 @@ def _owner(view: View, path: Path, container: Container | None) -> tuple[str | N
     if len(path) >= 2 and path[0] == "accessories":
         return None, str(path[1])
     return None, None
+
+
+def option_edits(container: Container, key: str, value=None, items: tuple | None = None) -> tuple[Edit, ...]:
+    """The edits that set `options.<key>: value` (or add `items` to the list `options.<key>`) on a container.
+
+    A role written as a plain host list (`servers: [ip]`, `web: [ip]`) cannot hold options, so it first becomes
+    a role map with `hosts:`.
+    """
+    edits: list[Edit] = []
+    if (container.kind == "role" and not isinstance(container.config, dict)) or container.implicit:
+        edits.append(HostListToRoleMap(container.path))
+    if items is not None:
+        edits.append(AddItems((*container.options_path, key), tuple(items)))
+    else:
+        edits.append(SetKey(container.options_path, key, value))
+    return tuple(edits)
