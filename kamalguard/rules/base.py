@@ -160,6 +160,21 @@ class Context:
         self.suppressions: list = []  # inline suppressions, known once every other rule has run
         self.rules: list[Rule] = []  # the rules this run uses (after select/ignore)
 
+    def file_document(self, relative: str) -> Document | None:
+        """A project file that is not a deploy file (.kamal/secrets, Dockerfile, ...) as a Document, so findings
+        can point at its lines with `report_span(..., line=, column=)`; None when it does not exist."""
+        key = ("file", relative)
+        if key not in self.cache:
+            import os
+
+            from ..kamal.project import display_path
+            from ..source.text import SourceText
+
+            text = self.project.read(relative) if self.project is not None else None
+            shown = display_path(os.path.join(self.project.root, relative)) if text is not None else relative
+            self.cache[key] = None if text is None else Document(SourceText(path=shown, text=text))
+        return self.cache[key]
+
     def setting(self, name: str):
         """This rule's policy setting, or its default."""
         if self.policy is not None:
