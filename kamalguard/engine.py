@@ -40,6 +40,7 @@ class Checked:
     view: View
     findings: list[Finding]
     policy: Policy
+    selection: Selection
 
 
 @dataclass
@@ -70,6 +71,12 @@ class Documents:
                 self._docs[key] = undecodable(shown, exc)
         return self._docs[key]
 
+    def preload(self, docs: list[Document]) -> None:
+        """Use these documents (e.g. patched in memory) instead of reading their files."""
+        for doc in docs:
+            key = "-" if doc.path == "<stdin>" else os.path.realpath(doc.source.real_path or doc.path)
+            self._docs[key] = doc
+
     def stdin(self) -> Document:
         if "-" not in self._docs:
             raw = sys.stdin.buffer.read()
@@ -99,7 +106,7 @@ def check_target(target: Target, documents: Documents, policy: Policy, selection
         if rule.scope == "post":
             ctx.rule = rule
             rule.check(ctx)
-    return Checked(target, view, ctx.findings, policy)
+    return Checked(target, view, ctx.findings, policy, selection)
 
 
 def run(targets: list[Target], selection: Selection, config: str | None = None) -> Outcome:

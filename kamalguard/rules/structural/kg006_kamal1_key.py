@@ -79,7 +79,7 @@ def check(ctx):
             arch = _arch_for(key, ctx.view.get(error.path))
             if arch is not None and not ctx.view.has(("builder", "arch")):
                 fix = Fix("safe", f"rename builder/{key} to builder/arch: {arch}",
-                          "none: Kamal 2 builds the same architectures Kamal 1 did",
+                          "",
                           (RenameKey(("builder",), key, "arch", arch),))
         message = error.message if not error.hint or error.hint in error.message else f"{error.message}: {error.hint}"
         ctx.report(error.path, message, fix=fix)

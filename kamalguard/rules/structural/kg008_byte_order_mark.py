@@ -40,6 +40,6 @@ def check(ctx):
                 "the file starts with a UTF-8 byte order mark; Kamal reads it as part of the first key and then "
                 "fails with a misleading error: save the file as UTF-8 without BOM",
                 line=1, column=1,
-                fix=Fix("safe", "remove the byte order mark", "none: only the invisible BOM bytes go",
+                fix=Fix("safe", "remove the byte order mark", "",
                         (RemoveBOM(doc.path),)),
             )

@@ -1,0 +1,72 @@
+"""`kamalguard fix`: show the diff, or write it, and say what was done file by file."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import click
+
+from .planner import plan
+from .write import write_atomic
+
+
+def _counts(findings) -> str:
+    counted = Counter(f.rule.id for f in findings)
+    return ", ".join(f"{rule} x{n}" if n > 1 else rule for rule, n in sorted(counted.items()))
+
+
+def run_fix(outcome, *, write: bool, unsafe: bool, patch_file: str | None, color: bool, rerun) -> int:
+    """Returns the exit code: dry run 1 when there is a diff, 0 when nothing to fix; --write 0 when written."""
+    for error in outcome.errors:
+        click.echo(f"kamalguard: {error}", err=True)
+    if outcome.errors:
+        return 2
+    result = plan(outcome, unsafe=unsafe)
+    diff = result.diff
+    if patch_file:
+        with open(patch_file, "w", encoding="utf-8", newline="") as handle:
+            handle.write(diff)
+    if not write:
+        if result.notes:
+            click.echo("Behaviour changes in this fix:")
+            for note in result.notes:
+                click.echo(f"  - {note}")
+            click.echo("")
+        click.echo(diff, nl=False)
+    else:
+        _write(result)
+    _tell_leftovers(result, unsafe)
+    for error in result.errors:
+        click.echo(f"kamalguard: {error}", err=True)
+    if write:
+        return 2 if result.errors else 0
+    return 1 if diff else (2 if result.errors else 0)
+
+
+def _write(result) -> None:
+    by_file: dict[str, list] = {}
+    for finding in result.applied:
+        by_file.setdefault(finding.file, []).append(finding)
+    for patch in result.files:
+        write_atomic(patch.source.real_path or patch.path, patch.new_bytes(), patch.source.raw)
+        fixed = by_file.get(patch.path, [])
+        click.echo(f"{patch.path}: fixed {len(fixed)} finding{'s' if len(fixed) != 1 else ''}"
+                   f"{' (' + _counts(fixed) + ')' if fixed else ''}")
+    for patch_path in sorted(set(by_file) - {p.path for p in result.files}):
+        click.echo(f"{patch_path}: fixed through another file")
+    if not result.files:
+        click.echo("nothing to fix")
+
+
+def _tell_leftovers(result, unsafe: bool) -> None:
+    if result.not_selected and not unsafe:
+        click.echo(f"{len(result.not_selected)} more fix{'es' if len(result.not_selected) != 1 else ''} "
+                   f"change behaviour or guess a value ({_counts(result.not_selected)}): review them with "
+                   f"--unsafe-fixes", err=True)
+    for skipped in result.skipped:
+        finding = skipped.finding
+        click.echo(f"{finding.file}:{finding.line}:{finding.column}: {finding.rule.id} not fixed: {skipped.reason}; "
+                   f"fix it by hand", err=True)
+
+
+

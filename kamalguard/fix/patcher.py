@@ -1,0 +1,519 @@
+"""The one patcher: applies edits on paths of the merged config to the source text of the right file.
+
+It never reformats: each edit rewrites only the lines it must, found from node positions, and every other
+byte (comments, blank lines, quoting, flow style, ERB, anchors) stays as it was. After each edit the file is
+parsed again, so the next edit sees fresh positions. It knows nothing about rules.
+
+Where an edit lands:
+- a value that exists is changed in the file that wrote the effective value (an overlay, when it set it);
+- a new key goes into the base file, unless the mapping it belongs to exists only in the overlay;
+- a node shared through an anchor is edited only when every user of the anchor gets the same edit; an
+  alias user that alone needs it gets its own override (`<<: *anchor` plus the key); anything else is
+  refused rather than changing a config that did not ask for it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..kamal.view import MISSING, View, lookup, slash
+from ..source.document import Document, load
+from ..source.nodes import Alias, Mapping, Node, Scalar, Sequence
+from ..source.text import SourceText
+from . import render
+from .edits import KEEP, AddItems, Edit, HostListToRoleMap, RemoveBOM, RemoveKey, RenameKey, SetKey
+
+
+class Refused(Exception):
+    """An edit that cannot be made without changing more than it should; the whole fix is skipped."""
+
+
+class PatchBug(Exception):
+    """An edit produced text that no longer parses: a bug in the patcher, never written."""
+
+
+@dataclass
+class FileState:
+    doc: Document
+
+
+def _resolve(node: Node) -> Node:
+    return node.target if isinstance(node, Alias) else node
+
+
+def same_value(current, wanted) -> bool:
+    """Equal as Kamal sees it: `true` is not 1, and a list equals a tuple with the same items."""
+    if isinstance(wanted, (list, tuple)):
+        return isinstance(current, list) and len(current) == len(wanted) and all(
+            same_value(c, w) for c, w in zip(current, wanted, strict=True))
+    if isinstance(wanted, bool) or isinstance(current, bool):
+        return current is wanted
+    if isinstance(wanted, str) and isinstance(current, str):
+        return str(current) == str(wanted)
+    return type(current) is type(wanted) and current == wanted
+
+
+class Patcher:
+    def __init__(self, layers: list[Document], destination: str | None, wanted: list[Edit] = ()):
+        self.files = [FileState(doc) for doc in layers]
+        self.destination = destination
+        self.wanted = list(wanted)  # every edit of this run: who else wants an edit to a shared node
+        self._view: View | None = None
+
+    # -- state ---------------------------------------------------------------------------------------------
+
+    @property
+    def view(self) -> View:
+        if self._view is None:
+            self._view = View([f.doc for f in self.files], self.destination)
+        return self._view
+
+    @property
+    def base(self) -> Document:
+        return self.files[0].doc
+
+    def text(self, index: int) -> str:
+        return self.files[index].doc.source.text
+
+    def snapshot(self) -> list[Document]:
+        return [f.doc for f in self.files]
+
+    def restore(self, snapshot) -> None:
+        for state, doc in zip(self.files, snapshot, strict=True):
+            state.doc = doc
+        self._view = None
+
+    def _index(self, doc: Document) -> int:
+        return next(i for i, f in enumerate(self.files) if f.doc is doc)
+
+    def _write(self, doc: Document, text: str, bom: bool | None = None) -> Document:
+        """Replace a file's text (and BOM) and parse it again; text that does not parse is a patcher bug."""
+        old = doc.source
+        source = SourceText(path=old.path, text=text, raw=old.raw, bom=old.bom if bom is None else bom,
+                            crlf=old.crlf, mtime_ns=old.mtime_ns, real_path=old.real_path)
+        new = load(source)
+        if new.problem is not None:
+            raise PatchBug(f"{old.path}: an edit produced YAML that does not parse ({new.problem.message})")
+        self.files[self._index(doc)].doc = new
+        self._view = None
+        return new
+
+    # -- public ----------------------------------------------------------------------------------------------
+
+    def apply(self, edit: Edit) -> bool:
+        """Apply one edit; True when the text changed, False when it was already done. Raises Refused."""
+        if isinstance(edit, SetKey):
+            return self._set_key(edit.path, edit.key, edit.value)
+        if isinstance(edit, AddItems):
+            return self._add_items(edit.path, edit.items)
+        if isinstance(edit, RenameKey):
+            return self._rename(edit)
+        if isinstance(edit, RemoveKey):
+            return self._remove(edit.path, edit.key)
+        if isinstance(edit, HostListToRoleMap):
+            return self._host_list_to_role_map(edit.path)
+        if isinstance(edit, RemoveBOM):
+            doc = next((f.doc for f in self.files if f.doc.path == edit.file), None)
+            if doc is None or not doc.source.bom:
+                return False
+            self._write(doc, doc.source.text, bom=False)
+            return True
+        raise Refused(f"the patcher cannot apply {type(edit).__name__} edits")
+
+    # -- text helpers ------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _line(doc: Document, index: int) -> int:
+        return doc.source.position(index)[0]
+
+    @staticmethod
+    def _column(doc: Document, index: int) -> int:
+        return doc.source.position(index)[1]
+
+    def _last_line(self, doc: Document, start: int, end: int) -> int:
+        """The line of the last non-blank character in [start, end): where a node's content really ends."""
+        masked = doc.masked.text
+        index = end - 1
+        while index > start and masked[index] in " \t\n":
+            index -= 1
+        return self._line(doc, index)
+
+    def _insert_after_line(self, doc: Document, line: int, lines: list[str]) -> Document:
+        """Insert whole lines after 0-based `line` (-1: at the top); a missing final newline stays missing."""
+        text = doc.source.text
+        starts = doc.source.line_starts
+        block = "\n".join(lines) + "\n"
+        if line + 1 < len(starts):
+            at = starts[line + 1]
+            return self._write(doc, text[:at] + block + text[at:])
+        return self._write(doc, text + "\n" + block[:-1])
+
+    def _replace(self, doc: Document, start: int, end: int, new: str) -> Document:
+        text = doc.source.text
+        return self._write(doc, text[:start] + new + text[end:])
+
+    def _colon_after(self, doc: Document, key: Node) -> int:
+        """The index of the `:` that follows a key."""
+        masked = doc.masked.text
+        index = key.end
+        while index < len(masked) and masked[index] in " \t":
+            index += 1
+        if index >= len(masked) or masked[index] != ":":
+            raise Refused("an unusual key layout (the `:` is not where it is expected)")
+        return index
+
+    def _control_tags_in(self, doc: Document, start: int, end: int) -> list[int]:
+        return [t.start for t in doc.masked.tags if t.whole_line and not t.output and start < t.start < end]
+
+    # -- structure lookups -------------------------------------------------------------------------------------
+
+    def _users(self, doc: Document, node: Node) -> list[tuple]:
+        """Paths of `doc` whose value is `node` (more than one when an anchor shares it)."""
+        return [p for p, loc in doc.locations.items() if _resolve(loc.value) is node]
+
+    def _kamal_relevant(self, path: tuple) -> bool:
+        """Paths under a top-level `x-` key are extensions: Kamal never reads them."""
+        return not (path and isinstance(path[0], str) and path[0].startswith("x-"))
+
+    def _shared(self, doc: Document, node: Node, path: tuple, wants) -> bool:
+        """Is `node` shared with a user that does not want the same edit? `wants(user_path)` says if it does."""
+        others = [p for p in self._users(doc, node) if p != path and self._kamal_relevant(p)]
+        return any(not wants(p) for p in others)
+
+    # -- SetKey ------------------------------------------------------------------------------------------------
+
+    def _set_key(self, path: tuple, key, value) -> bool:
+        view = self.view
+        target = (*path, key)
+        if view.has(target):
+            if same_value(view.get(target), value):
+                return False
+            origin = view.origin(target)
+            self._guard_shared(origin.doc, path, lambda p: SetKey(p, key, value) in self.wanted)
+            self._replace_value(origin.doc, origin.loc, value)
+            return True
+        doc, mapping, missing = self._mapping_for(path)
+        chain = (*missing, key)
+        self._guard_shared(doc, path[: len(path) - len(missing)],
+                           lambda p: SetKey((*p, *missing), key, value) in self.wanted)
+        self._add_entry(doc, mapping, chain[0], _nest(chain[1:], value))
+        return True
+
+    def _guard_shared(self, doc: Document, mapping_path: tuple, wants) -> None:
+        """Refuse to edit a mapping that an anchor shares with a user who does not want the same edit."""
+        loc = doc.locations.get(mapping_path)
+        if loc is None:
+            return
+        node = _resolve(loc.value)
+        if self._shared(doc, node, mapping_path, wants):
+            users = ", ".join(slash(p) for p in self._users(doc, node) if p != mapping_path)
+            raise Refused(f"{slash(mapping_path)} is shared through an anchor with {users}, which would change too")
+
+    def _mapping_for(self, path: tuple) -> tuple[Document, Node, tuple]:
+        """Where to add a key under `path`: the file, its mapping node (or the null to fill), and the keys
+        of `path` that do not exist yet and must be created on the way."""
+        view = self.view
+        depth = len(path)
+        while depth > 0 and not view.has(path[:depth]):
+            depth -= 1
+        existing = path[:depth]
+        value = view.get(existing) if existing else view.data
+        if isinstance(value, dict):
+            live = view.live_layers(existing)
+            doc = self.base if self.base in live else (live[-1] if live else view.origin(existing).doc)
+            loc = doc.locations.get(existing)
+            return doc, _resolve(loc.value), path[depth:]
+        if value is None:
+            origin = view.origin(existing)
+            return origin.doc, origin.loc, path[depth:]  # a Loc: the empty value of a key, to fill
+        raise Refused(f"{slash(existing)} holds {type(value).__name__}, not settings that can take `{path[-1]}`")
+
+    def _add_entry(self, doc: Document, where, key, value) -> None:
+        """Add `key: value` to a mapping node, or fill the empty value of a key (`where` is then its Loc)."""
+        style = render.detect_style(doc)
+        if not isinstance(where, Mapping):
+            self._fill(doc, where, {key: value}, style)
+            return
+        mapping = where
+        if mapping.flow:
+            if not mapping.entries:
+                self._replace(doc, mapping.start, mapping.end, render.flow({key: value}))
+                return
+            last = mapping.entries[-1][1]
+            self._replace(doc, last.end, last.end, f", {render.scalar(key, True)}: {render.flow(value)}")
+            return
+        if not mapping.entries:
+            raise Refused("an empty block mapping")
+        column = self._column(doc, mapping.entries[0][0].start)
+        tags = self._control_tags_in(doc, mapping.entries[0][0].start, mapping.end)
+        entries = [e for e in mapping.entries if not tags or e[1].end < tags[0]]
+        lines = render.entry(key, value, column, style)
+        if not entries:
+            self._insert_after_line(doc, self._line(doc, mapping.entries[0][0].start) - 1, lines)
+            return
+        last_key, last_value = entries[-1]
+        self._insert_after_line(doc, self._last_line(doc, last_key.start, max(last_value.end, last_key.end)), lines)
+
+    def _fill(self, doc: Document, loc, value, style: render.Style, first_item: str | None = None) -> Document:
+        """Give a key a block value in place of what it holds on its own line (nothing, `~`, `[]`, a scalar,
+        an alias). `first_item` keeps the old scalar's text, as written, as the first list item."""
+        key = loc.key
+        if key is None:
+            raise Refused("a list item without settings")
+        node = loc.value
+        colon = self._colon_after(doc, key)
+        column = self._column(doc, key.start)
+        if isinstance(value, dict):
+            lines = []
+            for child_key, child in value.items():
+                lines += render.entry(child_key, child, column + style.indent, style)
+        else:
+            dash = column + style.sequence_offset
+            lines = ([" " * dash + "- " + first_item] if first_item is not None else []) + render.items(
+                value, dash, style)
+        key_line = self._line(doc, key.start)
+        if node.end > colon + 1:
+            if self._line(doc, node.end) != key_line:
+                raise Refused("replacing a multi-line value would rewrite lines that hold comments")
+            doc = self._replace(doc, colon + 1, node.end, "")
+        return self._insert_after_line(doc, key_line, lines)
+
+    def _replace_value(self, doc: Document, loc, value) -> Document:
+        node = loc.value
+        if isinstance(node, Scalar) and not isinstance(value, (dict, list, tuple)):
+            return self._replace(doc, node.start, node.end, render.scalar(value, flow=True))
+        return self._fill(doc, loc, value, render.detect_style(doc))
+
+    def _loc_of_key(self, doc: Document, key_start: int):
+        """The Loc whose key starts at `key_start` in a freshly parsed document."""
+        for loc in doc.locations.values():
+            if loc.key is not None and loc.key.start == key_start:
+                return loc
+        raise PatchBug("lost track of a key after an edit")
+
+    # -- AddItems ----------------------------------------------------------------------------------------------
+
+    def _add_items(self, path: tuple, items: tuple) -> bool:
+        view = self.view
+        current = view.get(path, MISSING) if view.has(path) else MISSING
+        if current is MISSING:
+            return self._set_key(path[:-1], path[-1], list(items))
+        if current is None or current == []:
+            origin = view.origin(path)
+            self._guard_shared(origin.doc, path[:-1], lambda p: AddItems((*p, path[-1]), items) in self.wanted)
+            self._fill(origin.doc, origin.loc, list(items), render.detect_style(origin.doc))
+            return True
+        existing = current if isinstance(current, list) else [current]
+        missing = [i for i in items if not any(same_value(e, i) for e in existing)]
+        if not missing:
+            return False
+        origin = view.origin(path)
+        doc, loc = origin.doc, origin.loc
+        node = _resolve(loc.value)
+        if self._shared(doc, node, path, lambda p: AddItems(p, items) in self.wanted):
+            raise Refused(f"the list {slash(path)} is shared through an anchor with another user")
+        style = render.detect_style(doc)
+        if isinstance(node, Sequence):
+            if node.flow:
+                text = ", ".join(render.flow(i) for i in missing)
+                if node.items:
+                    self._replace(doc, node.items[-1].end, node.items[-1].end, ", " + text)
+                else:
+                    self._replace(doc, node.start, node.end, "[" + text + "]")
+                return True
+            column = self._column(doc, node.start)
+            tags = self._control_tags_in(doc, node.start, node.end)
+            kept = [i for i in node.items if not tags or i.end < tags[0]]
+            if not kept:
+                raise Refused("the list is built inside ERB control flow")
+            after = self._last_line(doc, kept[-1].start, kept[-1].end)
+            self._insert_after_line(doc, after, render.items(missing, column, style))
+            return True
+        if isinstance(node, Scalar) and loc.key is not None:
+            self._fill(doc, loc, missing, style, first_item=doc.source.text[node.start : node.end])
+            return True
+        raise Refused(f"{slash(path)} is not a list")
+
+    # -- RenameKey ---------------------------------------------------------------------------------------------
+
+    def _rename(self, edit: RenameKey) -> bool:
+        view = self.view
+        old_path = (*edit.path, edit.old)
+        if not view.has(old_path):
+            return False
+        if view.has((*edit.path, edit.new)):
+            raise Refused(f"{slash((*edit.path, edit.new))} already exists")
+        origin = view.origin(old_path)
+        doc, loc = origin.doc, origin.loc
+        if loc.via is not None:
+            raise Refused(f"{slash(old_path)} comes from an anchor; rename it there by hand")
+        doc = self._replace(doc, loc.key.start, loc.key.end, render.scalar(edit.new))
+        if edit.value is not KEEP:
+            self._replace_value(doc, self._loc_of_key(doc, loc.key.start), edit.value)
+        return True
+
+    # -- RemoveKey ---------------------------------------------------------------------------------------------
+
+    def _remove(self, path: tuple, key) -> bool:
+        changed = False
+        target = (*path, key)
+        # once an overlay's value goes, a base value under it would come back: remove until none is left
+        while self.view.has(target):
+            origin = self.view.origin(target)
+            self._remove_entry(origin.doc, path, key, origin.loc)
+            changed = True
+        return changed
+
+    def _remove_entry(self, doc: Document, path: tuple, key, loc) -> None:
+        if loc.via is not None:
+            raise Refused(f"{slash((*path, key))} comes from an anchor that other settings share")
+        parent_loc = doc.locations.get(path)
+        mapping = _resolve(parent_loc.value) if parent_loc else None
+        if not isinstance(mapping, Mapping):
+            raise Refused(f"{slash(path)} is not a mapping")
+        own = [e for e in mapping.entries if e[0] is loc.key]
+        if not own:
+            raise Refused(f"{slash((*path, key))} is not written where expected")
+        if len(mapping.entries) == 1 and path:
+            self._remove_entry(doc, path[:-1], path[-1], parent_loc)  # an emptied mapping goes with its key
+            return
+        if mapping.flow:
+            self._remove_flow_entry(doc, mapping, loc)
+            return
+        first = self._line(doc, loc.key.start)
+        line_start = doc.source.line_starts[first]
+        if doc.masked.text[line_start : loc.key.start].strip():
+            raise Refused("the key shares its line with other YAML (`- key:`)")
+        last = self._last_line(doc, loc.key.start, max(loc.value.end, loc.key.end))
+        column = self._column(doc, loc.key.start)
+        kept = []
+        for number in range(first, last + 1):
+            line = doc.source.line_text(number)
+            comment = _comment_of(doc.masked.text, doc.source.line_starts[number], line)
+            if line.strip().startswith("#"):
+                kept.append(line)
+            elif comment is not None:
+                kept.append(" " * column + line[comment:])
+        starts = doc.source.line_starts
+        text = doc.source.text
+        end = starts[last + 1] if last + 1 < len(starts) else len(text)
+        block = "".join(k + "\n" for k in kept)
+        self._write(doc, text[: starts[first]] + block + text[end:])
+
+    def _remove_flow_entry(self, doc: Document, mapping: Mapping, loc) -> None:
+        text = doc.source.text
+        index = next(i for i, e in enumerate(mapping.entries) if e[0] is loc.key)
+        start, end = loc.key.start, loc.value.end
+        if index + 1 < len(mapping.entries):
+            end = mapping.entries[index + 1][0].start
+        else:
+            start = mapping.entries[index - 1][1].end
+        self._write(doc, text[:start] + text[end:])
+
+    # -- HostListToRoleMap -------------------------------------------------------------------------------------
+
+    def _host_list_to_role_map(self, role_path: tuple) -> bool:
+        view = self.view
+        servers = view.get(("servers",))
+        if isinstance(servers, list) and role_path == ("servers", "web"):
+            origin, keys = view.origin(("servers",)), ("web", "hosts")
+        elif isinstance(view.get(role_path), list):
+            origin, keys = view.origin(role_path), ("hosts",)
+        else:
+            return False
+        doc, loc = origin.doc, origin.loc
+        if loc.key is None or loc.via == "merge":
+            raise Refused(f"{slash(role_path)} is not written as `key: [hosts]`")
+        style = render.detect_style(doc)
+        column = self._column(doc, loc.key.start)
+        key_line = self._line(doc, loc.key.start)
+        headers = [" " * (column + (i + 1) * style.indent) + f"{k}:" for i, k in enumerate(keys)]
+        node = loc.value
+        text = doc.source.text
+        if isinstance(node, Alias) or node.flow:
+            headers[-1] += " " + text[node.start : node.end]
+            doc = self._replace(doc, self._colon_after(doc, loc.key) + 1, node.end, "")
+            self._insert_after_line(doc, key_line, headers)
+            return True
+        first = self._line(doc, node.start)
+        last = self._last_line(doc, node.start, node.end)
+        shift = column + len(keys) * style.indent + style.sequence_offset - self._column(doc, node.start)
+        starts = doc.source.line_starts
+        end = starts[last + 1] if last + 1 < len(starts) else len(text)
+        listed = text[starts[first] : end].split("\n")
+        moved = [(" " * shift + line if shift >= 0 else _dedent(line, -shift)) if line.strip() else line
+                 for line in listed]
+        after_key = starts[key_line + 1]
+        self._write(doc, text[:after_key] + "\n".join(headers) + "\n" + text[after_key : starts[first]] +
+                    "\n".join(moved) + text[end:])
+        return True
+
+
+def _nest(keys: tuple, value):
+    for name in reversed(keys):
+        value = {name: value}
+    return value
+
+
+def _dedent(line: str, amount: int) -> str:
+    if line[:amount].strip():
+        raise Refused("the list is indented too little to move")
+    return line[amount:]
+
+
+_QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'")
+
+
+def _comment_of(masked: str, line_start: int, line: str) -> int | None:
+    """Where an end-of-line `# comment` starts in `line` (a column), or None; quotes are skipped."""
+    masked_line = masked[line_start : line_start + len(line)]
+    blanked = _QUOTED.sub(lambda m: "_" * len(m.group(0)), masked_line)
+    match = re.search(r"(?:^|\s)(#.*)$", blanked)
+    if not match or not masked_line[: match.start(1)].strip():
+        return None
+    return match.start(1)
+
+
+def apply_to_data(data: dict, edit: Edit) -> None:
+    """What an edit means for the merged data: the expectation the patched file is checked against."""
+    if isinstance(edit, SetKey):
+        node = _ensure(data, edit.path)
+        node[edit.key] = list(edit.value) if isinstance(edit.value, tuple) else edit.value
+    elif isinstance(edit, AddItems):
+        parent = _ensure(data, edit.path[:-1])
+        current = parent.get(edit.path[-1])
+        items = current if isinstance(current, list) else ([] if current is None else [current])
+        parent[edit.path[-1]] = items + [i for i in edit.items if not any(same_value(e, i) for e in items)]
+    elif isinstance(edit, RenameKey):
+        parent = lookup(data, edit.path)
+        if isinstance(parent, dict) and edit.old in parent:
+            value = parent.pop(edit.old)
+            parent[edit.new] = value if edit.value is KEEP else edit.value
+    elif isinstance(edit, RemoveKey):
+        parent = lookup(data, edit.path)
+        if isinstance(parent, dict):
+            parent.pop(edit.key, None)
+            path = edit.path
+            while path and parent == {}:
+                grand = lookup(data, path[:-1])
+                grand.pop(path[-1], None)
+                path, parent = path[:-1], grand
+    elif isinstance(edit, HostListToRoleMap):
+        if edit.path == ("servers", "web") and isinstance(data.get("servers"), list):
+            data["servers"] = {"web": {"hosts": data["servers"]}}
+        else:
+            parent = lookup(data, edit.path[:-1])
+            if isinstance(parent, dict) and isinstance(parent.get(edit.path[-1]), list):
+                parent[edit.path[-1]] = {"hosts": parent[edit.path[-1]]}
+
+
+def _ensure(data: dict, path: tuple) -> dict:
+    node = data
+    for key in path:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = {}
+            node[key] = child
+        node = child
+    return node

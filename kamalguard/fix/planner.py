@@ -1,0 +1,253 @@
+"""Plan a fix run: apply every fix in memory, verify it, and describe it as a diff; never writes a file.
+
+For each checked config it gathers the fixes of unsuppressed findings (safe ones, and unsafe ones when
+asked), applies each fix whole or not at all, and then verifies the result before anything may be written:
+- every patched file parses again;
+- the semantic difference between the old and the new config is exactly the fixes' edits (deepdiff);
+- the findings the fixes were for are gone when the rules run again.
+A config whose fixes fail verification is left as it was, and the error names the file and the fix.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from dataclasses import dataclass, field
+
+from ..kamal.view import View
+from ..rules.base import Finding
+from ..source.document import Document
+from ..source.text import SourceText
+from .patcher import PatchBug, Patcher, Refused, apply_to_data
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A finding's own fix as new text for lines start_line..end_line (1-based, inclusive) of the original."""
+
+    file: str
+    start_line: int
+    end_line: int
+    replacement: str
+
+
+@dataclass
+class FilePatch:
+    source: SourceText  # the file as read
+    after: str  # its new text (LF line breaks, no BOM)
+    bom: bool  # whether the new file starts with a BOM
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    @property
+    def changed(self) -> bool:
+        return self.after != self.source.text or self.bom != self.source.bom
+
+    def new_bytes(self) -> bytes:
+        """The new file, with the original's line endings (per line, for files that mix them) and BOM choice."""
+        return restore_line_endings(self.source, self.after, self.bom)
+
+
+@dataclass
+class Skipped:
+    finding: Finding
+    reason: str
+
+
+@dataclass
+class Plan:
+    files: list[FilePatch] = field(default_factory=list)
+    applied: list[Finding] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    not_selected: list[Finding] = field(default_factory=list)  # unsafe fixes left out without --unsafe-fixes
+    errors: list[str] = field(default_factory=list)  # verification failures: those configs stay unchanged
+    outcome: object = None
+    unsafe: bool = False
+
+    @property
+    def notes(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for finding in self.applied:
+            if finding.fix.note:
+                seen.setdefault(f"{finding.rule.id} {finding.rule.slug}: {finding.fix.note}", None)
+        return list(seen)
+
+    @property
+    def diff(self) -> str:
+        text = "".join(unified_diff(p.source, p.after, p.bom) for p in self.files if p.changed)
+        return self.outcome.redact(text) if self.outcome is not None else text
+
+    def suggestion(self, finding: Finding) -> Suggestion | None:
+        """The finding's fix alone, applied to the original files, as a replacement of one line range."""
+        if finding.fix is None:
+            return None
+        checked = next((c for c in self.outcome.checked if finding in c.findings), None)
+        if checked is None:
+            return None
+        patcher = Patcher(list(checked.view.layers), checked.view.destination,
+                          [e for f in checked.findings if f.fix for e in f.fix.edits])
+        try:
+            for edit in finding.fix.edits:
+                patcher.apply(edit)
+        except (Refused, PatchBug):
+            return None
+        changed = [(old, state) for old, state in zip(checked.view.layers, patcher.files, strict=True)
+                   if state.doc.source.text != old.source.text]
+        if len(changed) != 1:
+            return None
+        old, state = changed[0]
+        return _line_range(old.source.path, old.source.text, state.doc.source.text, self.outcome)
+
+
+def _line_range(path: str, before: str, after: str, outcome) -> Suggestion:
+    old_lines = before.split("\n")
+    new_lines = after.split("\n")
+    opcodes = [op for op in difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False).get_opcodes()
+               if op[0] != "equal"]
+    first_old, last_old = opcodes[0][1], opcodes[-1][2]
+    first_new, last_new = opcodes[0][3], opcodes[-1][4]
+    if first_old == last_old:  # a pure insertion: anchor it on the line above (or below, at the top)
+        if first_old > 0:
+            first_old, first_new = first_old - 1, first_new - 1
+        else:
+            last_old, last_new = last_old + 1, last_new + 1
+    replacement = "\n".join(new_lines[first_new:last_new]) + "\n"
+    return Suggestion(path, first_old + 1, last_old, outcome.redact(replacement) if outcome else replacement)
+
+
+def restore_line_endings(source: SourceText, text: str, bom: bool) -> bytes:
+    """Encode `text` like the original: CRLF where the original's matching lines had CRLF."""
+    prefix = "\ufeff" if bom else ""
+    raw = source.raw.decode("utf-8", errors="surrogateescape") if source.raw else ""
+    if "\r\n" not in raw:
+        return (prefix + text).encode("utf-8")
+    if raw.count("\r\n") == raw.count("\n"):
+        return (prefix + text.replace("\n", "\r\n")).encode("utf-8")
+    originals = raw.removeprefix("\ufeff").split("\n")  # mixed endings: keep each unchanged line's own
+    old_lines = [line.removesuffix("\r") for line in originals]
+    new_lines = text.split("\n")
+    default = "\r\n" if source.crlf else "\n"
+    endings = []
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            endings += ["\r\n" if originals[i].endswith("\r") else "\n" for i in range(i1, i2)]
+        else:
+            endings += [default] * (j2 - j1)
+    out = "".join(line + (endings[i] if i < len(new_lines) - 1 else "") for i, line in enumerate(new_lines))
+    return (prefix + out).encode("utf-8")
+
+
+def unified_diff(source: SourceText, after: str, bom: bool) -> str:
+    """A `git apply`-able diff of one file, with `\\ No newline at end of file` where it applies."""
+    before_text = ("\ufeff" if source.bom else "") + source.text
+    after_text = ("\ufeff" if bom else "") + after
+    old = before_text.splitlines(keepends=True)
+    new = after_text.splitlines(keepends=True)
+    out = []
+    for line in difflib.unified_diff(old, new, f"a/{source.path}", f"b/{source.path}", n=3):
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    if source.crlf:
+        out = [line if line.startswith(("---", "+++", "@@", "\\")) else line.replace("\n", "\r\n") for line in out]
+    return "".join(out)
+
+
+def _comparable(data):
+    """The config as Kamal reads it: top-level `x-` extension keys are ignored by Kamal."""
+    if not isinstance(data, dict):
+        return data
+    return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+
+
+def _verify(checked, patcher: Patcher, applied: list[Finding], recheck) -> str | None:
+    """None when the patched config is exactly the intended one and the fixed findings are gone."""
+    from deepdiff import DeepDiff
+
+    expected = copy.deepcopy(checked.view.data)
+    for finding in applied:
+        for edit in finding.fix.edits:
+            apply_to_data(expected, edit)
+    actual = View([s.doc for s in patcher.files], checked.view.destination).data
+    difference = DeepDiff(_comparable(expected), _comparable(actual), verbose_level=1)
+    if difference:
+        return f"the patched config differs from the intended fix: {difference.pretty()[:300]}"
+    remaining = {(f.rule.id, f.path) for f in recheck([s.doc for s in patcher.files]) if f.suppressed is None}
+    still = [f for f in applied if (f.rule.id, f.path) in remaining]
+    if still:
+        return f"{still[0].rule.id} at {still[0].file}:{still[0].line} is still reported after its fix"
+    return None
+
+
+def _fixable(findings, unsafe: bool):
+    chosen, left_out = [], []
+    for finding in findings:
+        if finding.fix is None or finding.suppressed is not None:
+            continue
+        (chosen if finding.fix.safety == "safe" or unsafe else left_out).append(finding)
+    return chosen, left_out
+
+
+def _apply_all(checked, layers: list[Document], fixes: list[Finding]):
+    """Apply fixes one by one, each whole or not at all. A fix that is refused leaves the others' view of
+    shared anchors wrong, so the run starts again without it until every remaining fix applies."""
+    todo = list(fixes)
+    skipped: list[Skipped] = []
+    for _ in range(len(fixes) + 1):
+        wanted = [e for f in todo for e in f.fix.edits]
+        patcher = Patcher(list(layers), checked.view.destination, wanted)
+        applied, refused = [], None
+        for finding in todo:
+            before = patcher.snapshot()
+            try:
+                for edit in finding.fix.edits:
+                    patcher.apply(edit)  # an edit another fix already made is simply done
+            except (Refused, PatchBug) as exc:
+                patcher.restore(before)
+                refused = (finding, str(exc))
+                break
+            applied.append(finding)
+        if refused is None:
+            return patcher, applied, skipped
+        skipped.append(Skipped(*refused))
+        todo.remove(refused[0])
+    raise AssertionError("fix planning did not settle")  # each round removes one fix, so this never happens
+
+
+def plan(outcome, unsafe: bool = False) -> Plan:
+    """Apply and verify the fixes of every checked config in `outcome`; the files stay untouched."""
+    from ..engine import Documents, check_target
+
+    result = Plan(outcome=outcome, unsafe=unsafe)
+    current: dict[str, Document] = {}  # display path -> its patched document
+    originals: dict[str, SourceText] = {}
+    for checked in outcome.checked:
+        layers = [current.get(d.path, d) for d in checked.view.layers]
+        for doc in checked.view.layers:
+            originals.setdefault(doc.path, doc.source)
+        documents = Documents()
+
+        def recheck(docs, checked=checked, documents=documents):
+            documents.preload(docs)
+            return check_target(checked.target, documents, checked.policy, checked.selection).findings
+
+        findings = checked.findings if layers == list(checked.view.layers) else recheck(layers)
+        chosen, left_out = _fixable(findings, unsafe)
+        result.not_selected += left_out
+        if not chosen:
+            continue
+        patcher, applied, skipped = _apply_all(checked, layers, chosen)
+        result.skipped += skipped
+        error = _verify(checked, patcher, applied, recheck) if applied else None
+        if error is not None:
+            result.errors.append(f"{checked.view.base.path}: fixes not applied: {error}")
+            continue
+        result.applied += applied
+        for state in patcher.files:
+            current[state.doc.path] = state.doc
+    for path, doc in current.items():
+        patch = FilePatch(originals[path], doc.source.text, doc.source.bom)
+        if patch.changed:
+            result.files.append(patch)
+    return result
