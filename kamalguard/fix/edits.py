@@ -88,7 +88,41 @@ class RemoveBOM:
         return "remove the UTF-8 byte order mark"
 
 
-Edit = SetKey | AddItems | RenameKey | RemoveKey | HostListToRoleMap | RemoveBOM
+@dataclass(frozen=True)
+class NestKeys:
+    """Move the entries of the mapping at `path` under its key `under` (created when missing, appended to when
+    present), in their order, except the keys listed in `keep`, which stay where they are. Nothing to move (every
+    key is in `keep`): no change, so the edit is idempotent.
+
+    Kamal's env uses it to turn a simple-form env into `clear:`/`secret:` form:
+    `NestKeys(("env",), "clear", keep=("clear", "secret", "tags"))` turns `env: {A: 1}` into
+    `env: {clear: {A: 1}}`.
+    """
+
+    path: Path
+    under: str
+    keep: tuple = ()
+
+    def describe(self) -> str:
+        return f"move the settings of {_slash(self.path)} under {self.under}:"
+
+
+@dataclass(frozen=True)
+class AppendLines:
+    """Append `lines` to the end of the text file `file` (a file that is not a deploy file, such as `.dockerignore`;
+    its path as findings show it, like RemoveBOM.file), each on its own line; create the file when it does not
+    exist. A line already in the file
+    (compared with surrounding whitespace stripped) is not added again, so the edit is idempotent. When the file
+    does not end with a newline, one is added before the new lines; the file keeps its line-break style."""
+
+    file: str
+    lines: tuple
+
+    def describe(self) -> str:
+        return f"append {len(self.lines)} line{'s' if len(self.lines) != 1 else ''} to {self.file}"
+
+
+Edit = SetKey | AddItems | RenameKey | RemoveKey | HostListToRoleMap | RemoveBOM | NestKeys | AppendLines
 
 
 def _slash(path: Path) -> str:

@@ -20,6 +20,8 @@ from ..source.document import Document
 from ..source.text import SourceText
 from .patcher import PatchBug, Patcher, Refused, apply_to_data
 
+MAX_ROUNDS = 4
+
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -161,23 +163,25 @@ def _comparable(data):
     return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
 
 
-def _verify(checked, patcher: Patcher, applied: list[Finding], recheck) -> str | None:
-    """None when the patched config is exactly the intended one and the fixed findings are gone."""
+def _verify(checked, layers: list[Document], patcher: Patcher, applied: list[Finding], recheck):
+    """(None, the findings left) when the patched config is exactly the intended one and the fixed findings
+    are gone; (the reason, None) otherwise."""
     from deepdiff import DeepDiff
 
-    expected = copy.deepcopy(checked.view.data)
+    expected = copy.deepcopy(View(layers, checked.view.destination).data)
     for finding in applied:
         for edit in finding.fix.edits:
             apply_to_data(expected, edit)
     actual = View([s.doc for s in patcher.files], checked.view.destination).data
     difference = DeepDiff(_comparable(expected), _comparable(actual), verbose_level=1)
     if difference:
-        return f"the patched config differs from the intended fix: {difference.pretty()[:300]}"
-    remaining = {(f.rule.id, f.path) for f in recheck([s.doc for s in patcher.files]) if f.suppressed is None}
-    still = [f for f in applied if (f.rule.id, f.path) in remaining]
+        return f"the patched config differs from the intended fix: {difference.pretty()[:300]}", None
+    findings = recheck([s.doc for s in patcher.files])
+    remaining = {(f.rule.id, f.path, f.message) for f in findings if f.suppressed is None}
+    still = [f for f in applied if (f.rule.id, f.path, f.message) in remaining]
     if still:
-        return f"{still[0].rule.id} at {still[0].file}:{still[0].line} is still reported after its fix"
-    return None
+        return f"{still[0].rule.id} at {still[0].file}:{still[0].line} is still reported after its fix", None
+    return None, findings
 
 
 def _fixable(findings, unsafe: bool):
@@ -233,19 +237,27 @@ def plan(outcome, unsafe: bool = False) -> Plan:
             return check_target(checked.target, documents, checked.policy, checked.selection).findings
 
         findings = checked.findings if layers == list(checked.view.layers) else recheck(layers)
-        chosen, left_out = _fixable(findings, unsafe)
-        result.not_selected += left_out
-        if not chosen:
-            continue
-        patcher, applied, skipped = _apply_all(checked, layers, chosen)
-        result.skipped += skipped
-        error = _verify(checked, patcher, applied, recheck) if applied else None
-        if error is not None:
-            result.errors.append(f"{checked.view.base.path}: fixes not applied: {error}")
-            continue
-        result.applied += applied
-        for state in patcher.files:
-            current[state.doc.path] = state.doc
+        # One fix can make another possible (memory set, then memory-swap): go on until nothing new applies.
+        refused: set = set()
+        for _ in range(MAX_ROUNDS):
+            chosen = [f for f in _fixable(findings, unsafe)[0] if (f.rule.id, f.path) not in refused]
+            if not chosen:
+                break
+            patcher, applied, skipped = _apply_all(checked, layers, chosen)
+            result.skipped += skipped
+            refused |= {(s.finding.rule.id, s.finding.path) for s in skipped}
+            if not applied:
+                break
+            error, remaining = _verify(checked, layers, patcher, applied, recheck)
+            if error is not None:
+                result.errors.append(f"{checked.view.base.path}: fixes not applied: {error}")
+                break
+            result.applied += applied
+            layers = [state.doc for state in patcher.files]
+            findings = remaining
+        result.not_selected += _fixable(findings, unsafe)[1]
+        for doc in layers:
+            current[doc.path] = doc
     for path, doc in current.items():
         patch = FilePatch(originals[path], doc.source.text, doc.source.bom)
         if patch.changed:
