@@ -71,7 +71,7 @@ class Plan:
     @property
     def notes(self) -> list[str]:
         seen: dict[str, None] = {}
-        for finding in self.applied:
+        for finding in sorted(self.applied, key=lambda f: f.rule.id):
             if finding.fix.note:
                 seen.setdefault(f"{finding.rule.id} {finding.rule.slug}: {finding.fix.note}", None)
         return list(seen)
