@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 
 import click
@@ -59,6 +60,7 @@ def _write(result) -> None:
 
 
 def _tell_leftovers(result, unsafe: bool) -> None:
+    sys.stdout.flush()  # the diff first, then what was left out, even when both go to one terminal
     if result.not_selected and not unsafe:
         click.echo(f"{len(result.not_selected)} more fix{'es' if len(result.not_selected) != 1 else ''} "
                    f"change behaviour or guess a value ({_counts(result.not_selected)}): review them with "

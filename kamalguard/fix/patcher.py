@@ -14,12 +14,13 @@ Where an edit lands:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
 from ..kamal.view import MISSING, View, lookup, slash
 from ..source.document import Document, load
-from ..source.nodes import Alias, Mapping, Node, Scalar, Sequence
+from ..source.nodes import Alias, Mapping, Node, Scalar, Sequence, is_merge_key
 from ..source.text import SourceText
 from . import render
 from .edits import KEEP, AddItems, Edit, HostListToRoleMap, RemoveBOM, RemoveKey, RenameKey, SetKey
@@ -27,6 +28,10 @@ from .edits import KEEP, AddItems, Edit, HostListToRoleMap, RemoveBOM, RemoveKey
 
 class Refused(Exception):
     """An edit that cannot be made without changing more than it should; the whole fix is skipped."""
+
+
+class _Retry(Exception):
+    """The file was restructured (a shared node got a per-user override); apply the edit again."""
 
 
 class PatchBug(Exception):
@@ -60,6 +65,7 @@ class Patcher:
         self.destination = destination
         self.wanted = list(wanted)  # every edit of this run: who else wants an edit to a shared node
         self._view: View | None = None
+        self._edit: Edit | None = None  # the edit being applied
 
     # -- state ---------------------------------------------------------------------------------------------
 
@@ -103,6 +109,15 @@ class Patcher:
 
     def apply(self, edit: Edit) -> bool:
         """Apply one edit; True when the text changed, False when it was already done. Raises Refused."""
+        self._edit = edit
+        for _ in range(3):
+            try:
+                return self._apply(edit)
+            except _Retry:
+                continue
+        raise Refused("the shared settings could not be separated")
+
+    def _apply(self, edit: Edit) -> bool:
         if isinstance(edit, SetKey):
             return self._set_key(edit.path, edit.key, edit.value)
         if isinstance(edit, AddItems):
@@ -169,17 +184,24 @@ class Patcher:
     # -- structure lookups -------------------------------------------------------------------------------------
 
     def _users(self, doc: Document, node: Node) -> list[tuple]:
-        """Paths of `doc` whose value is `node` (more than one when an anchor shares it)."""
-        return [p for p, loc in doc.locations.items() if _resolve(loc.value) is node]
+        """Paths of `doc` whose settings are `node`'s: the node itself, its aliases, and the mappings that merge
+        it with `<<` (more than one path when an anchor shares it)."""
+        mappings = {id(node)}
+        for holder in {id(_resolve(loc.value)): _resolve(loc.value) for loc in doc.locations.values()}.values():
+            if isinstance(holder, Mapping) and any(
+                is_merge_key(key) and node in _merged_sources(value) for key, value in holder.entries
+            ):
+                mappings.add(id(holder))
+        return [p for p, loc in doc.locations.items() if id(_resolve(loc.value)) in mappings]
 
     def _kamal_relevant(self, path: tuple) -> bool:
         """Paths under a top-level `x-` key are extensions: Kamal never reads them."""
         return not (path and isinstance(path[0], str) and path[0].startswith("x-"))
 
-    def _shared(self, doc: Document, node: Node, path: tuple, wants) -> bool:
-        """Is `node` shared with a user that does not want the same edit? `wants(user_path)` says if it does."""
+    def _shared(self, doc: Document, node: Node, path: tuple) -> bool:
+        """Is `node` (at `path`) shared with a user for whom nobody asked the same edit as the current one?"""
         others = [p for p in self._users(doc, node) if p != path and self._kamal_relevant(p)]
-        return any(not wants(p) for p in others)
+        return any(_rebase(self._edit, path, other) not in self.wanted for other in others)
 
     # -- SetKey ------------------------------------------------------------------------------------------------
 
@@ -190,25 +212,73 @@ class Patcher:
             if same_value(view.get(target), value):
                 return False
             origin = view.origin(target)
-            self._guard_shared(origin.doc, path, lambda p: SetKey(p, key, value) in self.wanted)
+            self._guard_shared(origin.doc, path)
             self._replace_value(origin.doc, origin.loc, value)
             return True
         doc, mapping, missing = self._mapping_for(path)
         chain = (*missing, key)
-        self._guard_shared(doc, path[: len(path) - len(missing)],
-                           lambda p: SetKey((*p, *missing), key, value) in self.wanted)
+        self._guard_shared(doc, path[: len(path) - len(missing)])
         self._add_entry(doc, mapping, chain[0], _nest(chain[1:], value))
         return True
 
-    def _guard_shared(self, doc: Document, mapping_path: tuple, wants) -> None:
-        """Refuse to edit a mapping that an anchor shares with a user who does not want the same edit."""
+    def _guard_shared(self, doc: Document, mapping_path: tuple) -> None:
+        """Before editing a mapping an anchor shares with a user who does not want the same edit, give this
+        user its own copy to edit (`<<: *anchor` plus its own keys), or refuse when that is impossible."""
         loc = doc.locations.get(mapping_path)
         if loc is None:
             return
         node = _resolve(loc.value)
-        if self._shared(doc, node, mapping_path, wants):
-            users = ", ".join(slash(p) for p in self._users(doc, node) if p != mapping_path)
-            raise Refused(f"{slash(mapping_path)} is shared through an anchor with {users}, which would change too")
+        if not self._shared(doc, node, mapping_path):
+            return
+        if isinstance(loc.value, Alias) and loc.key is not None:
+            self._override_alias(doc, loc)
+        elif loc.via == "merge" and loc.key is not None and mapping_path:
+            self._override_merge(doc, mapping_path, node)
+        users = ", ".join(slash(p) for p in self._users(doc, node) if p != mapping_path)
+        raise Refused(f"{slash(mapping_path)} is the anchor that {users} also use; editing it would change them too")
+
+    def _override_alias(self, doc: Document, loc) -> None:
+        """`options: *opts` becomes `options:` + `<<: *opts`, a mapping of its own that still merges the anchor."""
+        alias = loc.value
+        style = render.detect_style(doc)
+        column = self._column(doc, loc.key.start) + style.indent
+        reference = doc.source.text[alias.start : alias.end]
+        doc = self._replace(doc, self._colon_after(doc, loc.key) + 1, alias.end, "")
+        self._insert_after_line(doc, self._line(doc, loc.key.start), [" " * column + "<<: " + reference])
+        raise _Retry
+
+    def _override_merge(self, doc: Document, mapping_path: tuple, node: Node) -> None:
+        """A mapping that comes from `<<: *base` gets an own key in the user that merges the same settings
+        (the shared mapping gets an anchor if it has none): `options:` + `<<: *base_options`."""
+        parent_path, name = mapping_path[:-1], mapping_path[-1]
+        parent = doc.locations.get(parent_path)
+        if parent is None or parent.via is not None or not isinstance(_resolve(parent.value), Mapping):
+            return
+        anchor = node.anchor
+        if anchor is None:
+            definition = next((loc for loc in doc.locations.values() if loc.value is node and loc.key is not None
+                               and loc.via is None), None)
+            if definition is None:
+                return
+            taken = set(re.findall(r"&([\w-]+)", doc.masked.text))
+            holder = next((loc.value for p, loc in doc.locations.items() if loc is not definition and
+                           isinstance(loc.value, Mapping) and any(v is node for _, v in loc.value.entries)), None)
+            prefix = holder.anchor if holder is not None and holder.anchor else "shared"
+            base = re.sub(r"[^\w-]", "_", f"{prefix}_{name}")
+            anchor = next(f"{base}{n or ''}" for n in range(100) if f"{base}{n or ''}" not in taken)
+            colon = self._colon_after(doc, definition.key)
+            doc = self._replace(doc, colon + 1, colon + 1, f" &{anchor}")
+        mapping = _resolve(self._doc_of(doc).locations[parent_path].value)
+        doc = self._doc_of(doc)
+        style = render.detect_style(doc)
+        column = self._column(doc, mapping.entries[0][0].start)
+        last_key, last_value = mapping.entries[-1]
+        lines = [" " * column + f"{render.scalar(name)}:", " " * (column + style.indent) + f"<<: *{anchor}"]
+        self._insert_after_line(doc, self._last_line(doc, last_key.start, max(last_value.end, last_key.end)), lines)
+        raise _Retry
+
+    def _doc_of(self, old: Document) -> Document:
+        return next(f.doc for f in self.files if f.doc.path == old.path)
 
     def _mapping_for(self, path: tuple) -> tuple[Document, Node, tuple]:
         """Where to add a key under `path`: the file, its mapping node (or the null to fill), and the keys
@@ -301,7 +371,7 @@ class Patcher:
             return self._set_key(path[:-1], path[-1], list(items))
         if current is None or current == []:
             origin = view.origin(path)
-            self._guard_shared(origin.doc, path[:-1], lambda p: AddItems((*p, path[-1]), items) in self.wanted)
+            self._guard_shared(origin.doc, path[:-1])
             self._fill(origin.doc, origin.loc, list(items), render.detect_style(origin.doc))
             return True
         existing = current if isinstance(current, list) else [current]
@@ -311,7 +381,7 @@ class Patcher:
         origin = view.origin(path)
         doc, loc = origin.doc, origin.loc
         node = _resolve(loc.value)
-        if self._shared(doc, node, path, lambda p: AddItems(p, items) in self.wanted):
+        if self._shared(doc, node, path):
             raise Refused(f"the list {slash(path)} is shared through an anchor with another user")
         style = render.detect_style(doc)
         if isinstance(node, Sequence):
@@ -448,6 +518,16 @@ class Patcher:
         self._write(doc, text[:after_key] + "\n".join(headers) + "\n" + text[after_key : starts[first]] +
                     "\n".join(moved) + text[end:])
         return True
+
+
+def _merged_sources(value: Node) -> list[Node]:
+    value = _resolve(value)
+    return [_resolve(item) for item in value.items] if isinstance(value, Sequence) else [value]
+
+
+def _rebase(edit: Edit, old: tuple, new: tuple) -> Edit:
+    """The same edit, for another user of a shared node: its path moved from under `old` to under `new`."""
+    return dataclasses.replace(edit, path=(*new, *edit.path[len(old):]))
 
 
 def _nest(keys: tuple, value):
