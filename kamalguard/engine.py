@@ -60,6 +60,7 @@ class Documents:
 
     def __init__(self):
         self._docs: dict[str, Document] = {}
+        self.texts: dict[str, str] = {}  # real path -> text of other project files, as patched in memory
 
     def get(self, path: str) -> Document:
         key = os.path.realpath(path)
@@ -89,7 +90,7 @@ def check_target(target: Target, documents: Documents, policy: Policy, selection
     if target.overlay:
         layers.append(documents.get(target.overlay))
     view = View(layers, target.destination)
-    ctx = Context(view, ProjectFiles(target.root), policy)
+    ctx = Context(view, ProjectFiles(target.root, documents.texts), policy)
     ctx.rules = rules = [r for r in all_rules() if selection.enabled(r)]
     for rule in rules:
         if rule.scope == "post" or (rule.scope == "config" and view.data is None):
@@ -129,7 +130,7 @@ def run(targets: list[Target], selection: Selection, config: str | None = None) 
             outcome.errors.append(str(exc))
             continue
         outcome.checked.append(checked)
-        outcome.secrets |= secret_values(checked.view)
+        outcome.secrets |= secret_values(checked.view, ProjectFiles(checked.target.root))
         for doc in checked.view.layers:
             if doc.path not in outcome.files:
                 outcome.files.append(doc.path)

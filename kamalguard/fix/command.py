@@ -44,17 +44,19 @@ def run_fix(outcome, *, write: bool, unsafe: bool, patch_file: str | None, color
     return 1 if diff else (2 if result.errors else 0)
 
 
+def _touched(finding) -> set[str]:
+    """The files a finding's fix changes: the file an edit names (.dockerignore, a BOM), else the finding's."""
+    return {getattr(edit, "file", None) or finding.file for edit in finding.fix.edits}
+
+
 def _write(result) -> None:
-    by_file: dict[str, list] = {}
-    for finding in result.applied:
-        by_file.setdefault(finding.file, []).append(finding)
     for patch in result.files:
-        write_atomic(patch.source.real_path or patch.path, patch.new_bytes(), patch.source.raw)
-        fixed = by_file.get(patch.path, [])
-        click.echo(f"{patch.path}: fixed {len(fixed)} finding{'s' if len(fixed) != 1 else ''}"
+        write_atomic(patch.source.real_path or patch.path, patch.new_bytes(), None if patch.created else
+                     patch.source.raw)
+        fixed = [f for f in result.applied if patch.path in _touched(f)]
+        what = "created" if patch.created else "changed"
+        click.echo(f"{patch.path}: {what}, fixing {len(fixed)} finding{'s' if len(fixed) != 1 else ''}"
                    f"{' (' + _counts(fixed) + ')' if fixed else ''}")
-    for patch_path in sorted(set(by_file) - {p.path for p in result.files}):
-        click.echo(f"{patch_path}: fixed through another file")
     if not result.files:
         click.echo("nothing to fix")
 

@@ -23,7 +23,18 @@ from ..source.document import Document, load
 from ..source.nodes import Alias, Mapping, Node, Scalar, Sequence, is_merge_key
 from ..source.text import SourceText
 from . import render
-from .edits import KEEP, AddItems, Edit, HostListToRoleMap, RemoveBOM, RemoveKey, RenameKey, SetKey
+from .edits import (
+    KEEP,
+    AddItems,
+    AppendLines,
+    Edit,
+    HostListToRoleMap,
+    NestKeys,
+    RemoveBOM,
+    RemoveKey,
+    RenameKey,
+    SetKey,
+)
 
 
 class Refused(Exception):
@@ -41,6 +52,15 @@ class PatchBug(Exception):
 @dataclass
 class FileState:
     doc: Document
+
+
+@dataclass
+class TextFile:
+    """A project file that is not YAML (`.dockerignore`), edited line by line."""
+
+    path: str  # as findings show it
+    source: SourceText | None  # None: the file does not exist yet and a fix creates it
+    text: str
 
 
 def _resolve(node: Node) -> Node:
@@ -62,6 +82,7 @@ def same_value(current, wanted) -> bool:
 class Patcher:
     def __init__(self, layers: list[Document], destination: str | None, wanted: list[Edit] = ()):
         self.files = [FileState(doc) for doc in layers]
+        self.texts: dict[str, TextFile] = {}
         self.destination = destination
         self.wanted = list(wanted)  # every edit of this run: who else wants an edit to a shared node
         self._view: View | None = None
@@ -82,12 +103,18 @@ class Patcher:
     def text(self, index: int) -> str:
         return self.files[index].doc.source.text
 
-    def snapshot(self) -> list[Document]:
-        return [f.doc for f in self.files]
+    def snapshot(self):
+        return [f.doc for f in self.files], {path: file.text for path, file in self.texts.items()}
 
     def restore(self, snapshot) -> None:
-        for state, doc in zip(self.files, snapshot, strict=True):
+        docs, texts = snapshot
+        for state, doc in zip(self.files, docs, strict=True):
             state.doc = doc
+        for path in list(self.texts):
+            if path in texts:
+                self.texts[path].text = texts[path]
+            else:
+                del self.texts[path]
         self._view = None
 
     def _index(self, doc: Document) -> int:
@@ -128,6 +155,10 @@ class Patcher:
             return self._remove(edit.path, edit.key)
         if isinstance(edit, HostListToRoleMap):
             return self._host_list_to_role_map(edit.path)
+        if isinstance(edit, NestKeys):
+            return self._nest_keys(edit.path, edit.under, edit.keep)
+        if isinstance(edit, AppendLines):
+            return self._append_lines(edit.file, edit.lines)
         if isinstance(edit, RemoveBOM):
             doc = next((f.doc for f in self.files if f.doc.path == edit.file), None)
             if doc is None or not doc.source.bom:
@@ -507,8 +538,16 @@ class Patcher:
             self._insert_after_line(doc, key_line, headers)
             return True
         first = self._line(doc, node.start)
+        dash = self._column(doc, node.start)
+        if dash > column + (len(keys) - 1) * style.indent:
+            # The list can stay where it is, as a flush list under `hosts:` written at its dashes' column:
+            # no host line changes.
+            headers = [" " * (column + (i + 1) * style.indent) + f"{k}:" for i, k in enumerate(keys[:-1])]
+            headers.append(" " * dash + f"{keys[-1]}:")
+            self._insert_after_line(doc, key_line, headers)
+            return True
         last = self._last_line(doc, node.start, node.end)
-        shift = column + len(keys) * style.indent + style.sequence_offset - self._column(doc, node.start)
+        shift = column + len(keys) * style.indent + style.sequence_offset - dash
         starts = doc.source.line_starts
         end = starts[last + 1] if last + 1 < len(starts) else len(text)
         listed = text[starts[first] : end].split("\n")
@@ -517,6 +556,64 @@ class Patcher:
         after_key = starts[key_line + 1]
         self._write(doc, text[:after_key] + "\n".join(headers) + "\n" + text[after_key : starts[first]] +
                     "\n".join(moved) + text[end:])
+        return True
+
+
+    # -- NestKeys --------------------------------------------------------------------------------------------
+
+    def _nest_keys(self, path: tuple, under: str, keep: tuple) -> bool:
+        view = self.view
+        mapping = view.get(path)
+        if not isinstance(mapping, dict):
+            return False
+        moving = [k for k in mapping if k not in keep and k != under]
+        if not moving:
+            return False
+        origin = view.origin(path)
+        doc, loc = origin.doc, origin.loc
+        node = _resolve(loc.value)
+        if loc.via is not None or isinstance(loc.value, Alias) or not isinstance(node, Mapping) or node.flow:
+            raise Refused(f"{slash(path)} is shared through an anchor or written in flow style; change it by hand")
+        entries = [(i, key, value) for i, (key, value) in enumerate(node.entries)
+                   if isinstance(key, Scalar) and str(key.value) in moving]
+        indexes = [i for i, _, _ in entries]
+        if len(entries) != len(moving) or indexes != list(range(indexes[0], indexes[0] + len(indexes))):
+            raise Refused(f"the settings of {slash(path)} to move are interleaved with others; move them by hand")
+        if under in mapping:
+            raise Refused(f"{slash(path)} already has `{under}:`; move the other settings into it by hand")
+        style = render.detect_style(doc)
+        column = self._column(doc, node.entries[0][0].start)
+        first = self._line(doc, entries[0][1].start)
+        last_key, last_value = entries[-1][1], entries[-1][2]
+        last = self._last_line(doc, last_key.start, max(last_value.end, last_key.end))
+        text = doc.source.text
+        starts = doc.source.line_starts
+        end = starts[last + 1] if last + 1 < len(starts) else len(text)
+        moved = "\n".join(" " * style.indent + line if line.strip() else line
+                          for line in text[starts[first] : end].split("\n"))
+        self._write(doc, text[: starts[first]] + " " * column + f"{under}:\n" + moved + text[end:])
+        return True
+
+    # -- AppendLines -------------------------------------------------------------------------------------------
+
+    def _append_lines(self, path: str, lines: tuple) -> bool:
+        state = self.texts.get(path)
+        if state is None:
+            from ..source.text import DecodeError, InputError, read
+
+            try:
+                source = read(path)
+            except InputError:
+                source = None  # no such file yet: the fix creates it
+            except DecodeError as exc:
+                raise Refused(f"{path} is not UTF-8 text") from exc
+            state = self.texts[path] = TextFile(path, source, source.text if source else "")
+        present = {line.strip() for line in state.text.split("\n")}
+        missing = [line for line in lines if line.strip() not in present]
+        if not missing:
+            return False
+        text = state.text if not state.text or state.text.endswith("\n") else state.text + "\n"
+        state.text = text + "\n".join(missing) + "\n"
         return True
 
 
@@ -579,6 +676,14 @@ def apply_to_data(data: dict, edit: Edit) -> None:
                 grand = lookup(data, path[:-1])
                 grand.pop(path[-1], None)
                 path, parent = path[:-1], grand
+    elif isinstance(edit, NestKeys):
+        mapping = lookup(data, edit.path)
+        if isinstance(mapping, dict):
+            moving = [k for k in mapping if k not in edit.keep and k != edit.under]
+            if moving:
+                nested = mapping.setdefault(edit.under, {})
+                for key in moving:
+                    nested[key] = mapping.pop(key)
     elif isinstance(edit, HostListToRoleMap):
         if edit.path == ("servers", "web") and isinstance(data.get("servers"), list):
             data["servers"] = {"web": {"hosts": data["servers"]}}

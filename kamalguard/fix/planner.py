@@ -11,14 +11,16 @@ A config whose fixes fail verification is left as it was, and the error names th
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
+import os
 from dataclasses import dataclass, field
 
 from ..kamal.view import View
 from ..rules.base import Finding
 from ..source.document import Document
 from ..source.text import SourceText
-from .patcher import PatchBug, Patcher, Refused, apply_to_data
+from .patcher import PatchBug, Patcher, Refused, TextFile, apply_to_data
 
 MAX_ROUNDS = 4
 
@@ -35,9 +37,10 @@ class Suggestion:
 
 @dataclass
 class FilePatch:
-    source: SourceText  # the file as read
+    source: SourceText  # the file as read (empty for a file the fix creates)
     after: str  # its new text (LF line breaks, no BOM)
     bom: bool  # whether the new file starts with a BOM
+    created: bool = False  # the file does not exist yet
 
     @property
     def path(self) -> str:
@@ -45,7 +48,7 @@ class FilePatch:
 
     @property
     def changed(self) -> bool:
-        return self.after != self.source.text or self.bom != self.source.bom
+        return self.created or self.after != self.source.text or self.bom != self.source.bom
 
     def new_bytes(self) -> bytes:
         """The new file, with the original's line endings (per line, for files that mix them) and BOM choice."""
@@ -78,7 +81,7 @@ class Plan:
 
     @property
     def diff(self) -> str:
-        text = "".join(unified_diff(p.source, p.after, p.bom) for p in self.files if p.changed)
+        text = "".join(unified_diff(p.source, p.after, p.bom, p.created) for p in self.files if p.changed)
         return self.outcome.redact(text) if self.outcome is not None else text
 
     def suggestion(self, finding: Finding) -> Suggestion | None:
@@ -142,14 +145,15 @@ def restore_line_endings(source: SourceText, text: str, bom: bool) -> bytes:
     return (prefix + out).encode("utf-8")
 
 
-def unified_diff(source: SourceText, after: str, bom: bool) -> str:
+def unified_diff(source: SourceText, after: str, bom: bool, created: bool = False) -> str:
     """A `git apply`-able diff of one file, with `\\ No newline at end of file` where it applies."""
     before_text = ("\ufeff" if source.bom else "") + source.text
     after_text = ("\ufeff" if bom else "") + after
     old = before_text.splitlines(keepends=True)
     new = after_text.splitlines(keepends=True)
     out = []
-    for line in difflib.unified_diff(old, new, f"a/{source.path}", f"b/{source.path}", n=3):
+    before_name = "/dev/null" if created else f"a/{source.path}"
+    for line in difflib.unified_diff(old, new, before_name, f"b/{source.path}", n=3):
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     if source.crlf:
         out = [line if line.startswith(("---", "+++", "@@", "\\")) else line.replace("\n", "\r\n") for line in out]
@@ -176,7 +180,7 @@ def _verify(checked, layers: list[Document], patcher: Patcher, applied: list[Fin
     difference = DeepDiff(_comparable(expected), _comparable(actual), verbose_level=1)
     if difference:
         return f"the patched config differs from the intended fix: {difference.pretty()[:300]}", None
-    findings = recheck([s.doc for s in patcher.files])
+    findings = recheck([s.doc for s in patcher.files], patcher.texts)
     remaining = {(f.rule.id, f.path, f.message) for f in findings if f.suppressed is None}
     still = [f for f in applied if (f.rule.id, f.path, f.message) in remaining]
     if still:
@@ -193,7 +197,7 @@ def _fixable(findings, unsafe: bool):
     return chosen, left_out
 
 
-def _apply_all(checked, layers: list[Document], fixes: list[Finding]):
+def _apply_all(checked, layers: list[Document], texts: dict[str, TextFile], fixes: list[Finding]):
     """Apply fixes one by one, each whole or not at all. A fix that is refused leaves the others' view of
     shared anchors wrong, so the run starts again without it until every remaining fix applies."""
     todo = list(fixes)
@@ -201,6 +205,7 @@ def _apply_all(checked, layers: list[Document], fixes: list[Finding]):
     for _ in range(len(fixes) + 1):
         wanted = [e for f in todo for e in f.fix.edits]
         patcher = Patcher(list(layers), checked.view.destination, wanted)
+        patcher.texts = {path: dataclasses.replace(file) for path, file in texts.items()}
         applied, refused = [], None
         for finding in todo:
             before = patcher.snapshot()
@@ -226,24 +231,27 @@ def plan(outcome, unsafe: bool = False) -> Plan:
     result = Plan(outcome=outcome, unsafe=unsafe)
     current: dict[str, Document] = {}  # display path -> its patched document
     originals: dict[str, SourceText] = {}
+    texts: dict[str, TextFile] = {}  # other project files (.dockerignore) as patched so far
     for checked in outcome.checked:
         layers = [current.get(d.path, d) for d in checked.view.layers]
         for doc in checked.view.layers:
             originals.setdefault(doc.path, doc.source)
         documents = Documents()
 
-        def recheck(docs, checked=checked, documents=documents):
+        def recheck(docs, files, checked=checked, documents=documents):
             documents.preload(docs)
+            documents.texts = {os.path.realpath(path): file.text for path, file in files.items()}
             return check_target(checked.target, documents, checked.policy, checked.selection).findings
 
-        findings = checked.findings if layers == list(checked.view.layers) else recheck(layers)
+        unchanged = layers == list(checked.view.layers) and not texts
+        findings = checked.findings if unchanged else recheck(layers, texts)
         # One fix can make another possible (memory set, then memory-swap): go on until nothing new applies.
         refused: set = set()
         for _ in range(MAX_ROUNDS):
             chosen = [f for f in _fixable(findings, unsafe)[0] if (f.rule.id, f.path) not in refused]
             if not chosen:
                 break
-            patcher, applied, skipped = _apply_all(checked, layers, chosen)
+            patcher, applied, skipped = _apply_all(checked, layers, texts, chosen)
             result.skipped += skipped
             refused |= {(s.finding.rule.id, s.finding.path) for s in skipped}
             if not applied:
@@ -254,12 +262,15 @@ def plan(outcome, unsafe: bool = False) -> Plan:
                 break
             result.applied += applied
             layers = [state.doc for state in patcher.files]
+            texts = patcher.texts
             findings = remaining
         result.not_selected += _fixable(findings, unsafe)[1]
         for doc in layers:
             current[doc.path] = doc
     for path, doc in current.items():
-        patch = FilePatch(originals[path], doc.source.text, doc.source.bom)
-        if patch.changed:
-            result.files.append(patch)
+        result.files.append(FilePatch(originals[path], doc.source.text, doc.source.bom))
+    for path, file in texts.items():
+        source = file.source or SourceText(path=path, text="", real_path=os.path.abspath(path))
+        result.files.append(FilePatch(source, file.text, source.bom, created=file.source is None))
+    result.files = [patch for patch in result.files if patch.changed]
     return result

@@ -18,17 +18,25 @@ class WriteRefused(InputError):
     pass
 
 
-def write_atomic(path: str, data: bytes, expected: bytes) -> None:
-    """Replace the file at `path` (symlinks resolved) with `data`, if it still holds `expected`."""
+def write_atomic(path: str, data: bytes, expected: bytes | None) -> None:
+    """Replace the file at `path` (symlinks resolved) with `data`, if it still holds `expected`; with
+    `expected=None`, create it, if it still does not exist."""
     real = os.path.realpath(path)
-    try:
-        with open(real, "rb") as handle:
-            current = handle.read()
-    except OSError as exc:
-        raise WriteRefused(f"{path}: cannot be read back before writing ({exc.strerror})") from None
-    if current != expected:
-        raise WriteRefused(f"{path}: changed since kamalguard read it; nothing written, run fix again")
-    mode = stat.S_IMODE(os.stat(real).st_mode)
+    if expected is None:
+        if os.path.lexists(path):
+            raise WriteRefused(f"{path}: appeared since kamalguard looked; nothing written, run fix again")
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    else:
+        try:
+            with open(real, "rb") as handle:
+                current = handle.read()
+        except OSError as exc:
+            raise WriteRefused(f"{path}: cannot be read back before writing ({exc.strerror})") from None
+        if current != expected:
+            raise WriteRefused(f"{path}: changed since kamalguard read it; nothing written, run fix again")
+        mode = stat.S_IMODE(os.stat(real).st_mode)
     folder = os.path.dirname(real) or "."
     try:
         handle, temp = tempfile.mkstemp(prefix=f".{os.path.basename(real)}.", suffix=".kamalguard", dir=folder)

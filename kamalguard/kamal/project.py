@@ -108,16 +108,23 @@ class ProjectFiles:
     outside the project it was asked to check.
     """
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, overrides: dict[str, str] | None = None):
         self.root = os.path.realpath(root)
         self._texts: dict[str, str | None] = {}
+        self.overrides = overrides or {}  # real path -> text: files a fix changed in memory, not yet on disk
+
+    def inside(self, relative: str) -> bool:
+        """Does `relative` (existing or not) stay inside the root once symlinks are resolved? A path that leaves it
+        can be neither read nor said to be missing: what it holds is unknown."""
+        candidate = os.path.realpath(os.path.join(self.root, relative))
+        return candidate == self.root or candidate.startswith(self.root + os.sep)
 
     def resolve(self, relative: str) -> str | None:
         """The real path of `relative` when it exists inside the root, else None."""
-        candidate = os.path.realpath(os.path.join(self.root, relative))
-        if candidate != self.root and not candidate.startswith(self.root + os.sep):
+        if not self.inside(relative):
             return None
-        return candidate if os.path.exists(candidate) else None
+        candidate = os.path.realpath(os.path.join(self.root, relative))
+        return candidate if os.path.exists(candidate) or candidate in self.overrides else None
 
     def exists(self, relative: str) -> bool:
         return self.resolve(relative) is not None
@@ -126,8 +133,8 @@ class ProjectFiles:
         """The file's text (undecodable bytes replaced), or None when it is missing, outside, or unreadable."""
         if relative not in self._texts:
             path = self.resolve(relative)
-            text = None
-            if path is not None and os.path.isfile(path):
+            text = self.overrides.get(path) if path is not None else None
+            if text is None and path is not None and os.path.isfile(path):
                 try:
                     with open(path, "rb") as handle:
                         text = handle.read(2 * 1024 * 1024).decode("utf-8", errors="replace")
