@@ -110,12 +110,14 @@ def check(paths, destination, all_destinations, select, ignore, config_file, roo
 
 
 @main.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "reference"]), default="text",
+              show_default=True, help="markdown: the README table; reference: every rule's full documentation.")
 def list_rules(fmt):
     """List every rule, structural ones included."""
-    from .docs import rules_json, rules_markdown, rules_text
+    from .docs import rules_json, rules_markdown, rules_reference, rules_text
 
-    click.echo({"text": rules_text, "json": rules_json, "markdown": rules_markdown}[fmt](), nl=False)
+    formats = {"text": rules_text, "json": rules_json, "markdown": rules_markdown, "reference": rules_reference}
+    click.echo(formats[fmt](), nl=False)
 
 
 @main.command()

@@ -4,6 +4,7 @@ rules table in the README (tests/test_docs.py keeps that table in step with this
 from __future__ import annotations
 
 import json
+import re
 
 from .rules import all_rules
 from .rules.base import Rule
@@ -72,3 +73,22 @@ def explain(rule: Rule) -> str:
 
 def _indent(text: str) -> str:
     return "\n".join("    " + line if line else line for line in text.splitlines())
+
+
+def rules_reference() -> str:
+    """docs/rules.md: every rule's full documentation, the page `help_uri` links point at."""
+    out = ["# kamalguard rules", "",
+           "Generated from the rules themselves (`kamalguard explain ID` prints the same text); do not edit.", ""]
+    for rule in all_rules():
+        docs = re.sub(r"^(#+) ", r"#\1 ", rule.docs, flags=re.M)  # the rule's own headings nest under its title
+        out += [f"## {rule.id} {rule.slug}", "", f"**{rule.severity}** · {rule.summary}. Fix: {_fix(rule)}.", "",
+                docs, ""]
+        if rule.settings:
+            out += ["Settings (`.kamalguard.yml`, `rules: " + rule.id + ":`): " +
+                    ", ".join(f"`{k}` (default: `{v!r}`)" for k, v in rule.settings.items()), ""]
+        if rule.references:
+            out += ["References:", *[f"- [{title}]({url})" for title, url in rule.references], ""]
+        for label, example in (("Fails", rule.failing), ("Passes", rule.passing)):
+            if example is not None:
+                out += [f"{label}:", "", "```yaml", _files(example), "```", ""]
+    return "\n".join(out)

@@ -8,6 +8,8 @@ from ..base import example, rule
     severity="info",
     summary="A `# kamalguard: ignore[...]` comment that suppresses nothing",
     scope="post",
+    references=[("kamalguard: inline suppressions",
+                 "https://github.com/kamalguard/kamalguard/blob/main/README.md#policy-kamalguardyml")],
     failing=example("""
         service: myapp
         image: myorg/myapp
