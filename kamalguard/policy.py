@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from importlib import resources
 
 from .source.text import InputError
 
@@ -57,8 +56,9 @@ def matches(rule, name: str) -> bool:
 
 
 def schema():
-    text = resources.files("kamalguard.schemas").joinpath("kamalguard-config.schema.json").read_text("utf-8")
-    return json.loads(text)
+    from .schemas import read
+
+    return json.loads(read("kamalguard-config.schema.json"))
 
 
 def discover(root: str) -> str | None:
@@ -83,12 +83,23 @@ def load(path: str | None, display: str | None = None) -> Policy:
         data, position = _toml(path, shown), None
     else:
         data, position = _yaml(path, shown)
+    from .compiled_schema import compile_schema
+
+    policy_schema = schema()
+    passes = compile_schema(policy_schema, float_integers=True)  # jsonschema's own idea of an integer
+    if passes is not None and passes(data):
+        return _policy(data, shown)  # valid: no need for jsonschema, which is slow to import
     from jsonschema import Draft202012Validator
 
-    errors = sorted(Draft202012Validator(schema()).iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(Draft202012Validator(policy_schema).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         error = errors[0]
-        where = position(tuple(error.absolute_path)) if position else shown
+        at = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            # point at the misspelt key itself, not at the mapping that holds it
+            allowed = error.schema.get("properties", {})
+            at = (*at, next((k for k in error.instance if k not in allowed), None))
+        where = position(at) if position else shown
         what = "/".join(str(p) for p in error.absolute_path) or "the top level"
         message = error.message
         if error.validator == "additionalProperties":
