@@ -18,7 +18,7 @@ from .rules import all_rules
 from .rules.base import RANK, Context, Finding, Rule
 from .source.document import Document, load_text, undecodable
 from .source.document import load as load_document
-from .source.text import DecodeError, InputError, read
+from .source.text import DecodeError, InputError, read, read_limited
 
 
 @dataclass
@@ -80,8 +80,7 @@ class Documents:
 
     def stdin(self) -> Document:
         if "-" not in self._docs:
-            raw = sys.stdin.buffer.read()
-            self._docs["-"] = load_text(raw, "<stdin>")
+            self._docs["-"] = load_text(read_limited(sys.stdin.buffer, "<stdin>"), "<stdin>")
         return self._docs["-"]
 
 
@@ -143,6 +142,8 @@ def run(targets: list[Target], selection: Selection, config: str | None = None) 
     for finding in outcome.findings:
         finding.message = outcome.redact(finding.message)
         finding.source_line = outcome.redact(finding.source_line)
+        if finding.suppressed is not None:
+            finding.suppressed = outcome.redact(finding.suppressed)
     return outcome
 
 

@@ -144,8 +144,9 @@ def test_sarif_fix_rewrites_exactly_the_lines_it_names(tmp_path, only_test_rule)
 
     project = repository(tmp_path)
     results = by_line(sarif(project))
-    # the web role's fix would be anchored on the line holding the secret: no fix is offered for it
-    assert "fixes" not in results[("KG999", 10)]
+    # the web role's fix is inserted below the line holding the secret: it is anchored on the line after instead
+    [web_fix] = results[("KG999", 10)]["fixes"]
+    assert SECRET not in json.dumps(web_fix) and "***" not in json.dumps(web_fix)
     [fix] = results[("KG999", 16)]["fixes"]
     [change] = fix["artifactChanges"]
     assert change["artifactLocation"]["uri"] == "app/config/deploy.yml"
@@ -256,7 +257,9 @@ def test_rdjson_diagnostics_carry_whole_line_suggestions(tmp_path, only_test_rul
     assert (jobs["severity"], jobs["code"]) == ("ERROR", {"value": "KG999", "url": READ_ONLY.help_uri})
     assert jobs["suggestions"] == [{"range": {"start": {"line": 19}, "end": {"line": 19}},
                                     "text": "    cmd: bin/jobs\n    options:\n      read-only: true"}]
-    assert "suggestions" not in web  # anchored on the secret's line: withheld
+    # inserted below the secret's line, the suggestion is anchored on the line after it, never on the secret
+    assert web["suggestions"] == [{"range": {"start": {"line": 16}, "end": {"line": 16}},
+                                   "text": "    options:\n      read-only: true\n  jobs:"}]
 
 
 def test_rdjson_counts_columns_in_utf8_bytes(tmp_path, only_test_rule):

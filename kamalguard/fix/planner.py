@@ -114,9 +114,11 @@ def _line_range(path: str, before: str, after: str, outcome) -> Suggestion:
     first_old, last_old = opcodes[0][1], opcodes[-1][2]
     first_new, last_new = opcodes[0][3], opcodes[-1][4]
     if first_old == last_old:  # a pure insertion: anchor it on the line above (or below, at the top)
-        if first_old > 0:
+        above = old_lines[first_old - 1] if first_old > 0 else None
+        masked_above = above is not None and outcome is not None and outcome.redact(above) != above
+        if above is not None and not (masked_above and last_old < len(old_lines)):
             first_old, first_new = first_old - 1, first_new - 1
-        else:
+        else:  # the line above holds a secret a suggestion must not repeat: take the line below instead
             last_old, last_new = last_old + 1, last_new + 1
     replacement = "\n".join(new_lines[first_new:last_new]) + "\n"
     return Suggestion(path, first_old + 1, last_old, outcome.redact(replacement) if outcome else replacement)

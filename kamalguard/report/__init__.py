@@ -22,7 +22,6 @@ FORMATS = {
 @dataclass(frozen=True)
 class Options:
     color: bool = False
-    root: str = "."  # paths in the output are relative to this folder
 
 
 def render(name: str, outcome, options: Options) -> str:
