@@ -61,3 +61,10 @@ def test_explain_unknown_rule_is_a_usage_error():
 
 def test_rules_ids_and_slugs_are_unique():
     assert len({r.id for r in RULES}) == len(RULES) and len({r.slug for r in RULES}) == len(RULES)
+
+
+@pytest.mark.parametrize("snippet", ["github-workflow.yml", "pre-commit-config.yml", "gitlab-ci.yml"])
+def test_readme_ci_snippets_are_the_validated_ones(snippet):
+    """tests/test_integrations.py validates these files against the CI systems' schemas; the README shows them."""
+    text = (Path(ROOT) / "tests" / "data" / snippet).read_text()
+    assert text.strip() in README.read_text()
