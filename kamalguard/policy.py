@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
 from .source.text import InputError
@@ -69,7 +70,8 @@ def discover(root: str) -> str | None:
     pyproject = os.path.join(root, "pyproject.toml")
     if os.path.isfile(pyproject):
         with open(pyproject, "rb") as handle:
-            if b"[tool.kamalguard]" in handle.read():
+            # `[tool.kamalguard]`, or only subtables such as `[tool.kamalguard.rules.KG106]`
+            if re.search(rb"^\s*\[\s*tool\s*\.\s*kamalguard\s*[.\]]", handle.read(), re.M):
                 return pyproject
     return None
 

@@ -83,3 +83,13 @@ def test_pyproject_settings_are_validated_too(tmp_path):
                                       "pyproject.toml": "[tool.kamalguard]\nrules = {KG106 = {maximum = 'big'}}\n"})
     result = run_cli("check", cwd=folder)
     assert result.exit_code == 2 and "rules/KG106/maximum" in result.output
+
+
+def test_pyproject_policy_found_through_subtables_alone(tmp_path):
+    from .conftest import check_json, write_project
+    from .test_loader import VALID
+
+    project = write_project(tmp_path, {"config/deploy.yml": VALID,
+                                       "pyproject.toml": '[project]\nname = "app"\n\n[tool.kamalguard.severity]\n'
+                                                         'KG101 = "error"\n'})
+    assert {f["severity"] for f in check_json(project, "--select", "KG101")["findings"]} == {"error"}
