@@ -2,16 +2,23 @@
 
 Kamal runs `docker build --file <builder.dockerfile> <builder.context>` from the project root, so the
 Dockerfile path is relative to the root (default `Dockerfile`) and the context defaults to the root too.
-BuildKit reads `<Dockerfile>.dockerignore` next to the Dockerfile first, then `.dockerignore` in the context.
+`builder.args` become `--build-arg`s, which replace ARG defaults. With `builder.pack` Kamal builds with
+buildpacks and no Dockerfile is used. BuildKit reads `<Dockerfile>.dockerignore` next to the Dockerfile first,
+then `.dockerignore` in the context.
+
+Each file is "found", "missing" (a finding for the rules that need it), or "unknown": ERB names it, it lies
+outside the project (kamalguard never reads there), or the context is a URL. Unknown files are not judged.
 """
 
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..source.dockerfile import Dockerfile, Stage, parse
 from ..source.scalars import ErbValue
+
+FOUND, MISSING, UNKNOWN, UNUSED = "found", "missing", "unknown", "unused"
 
 
 @dataclass
@@ -19,40 +26,128 @@ class Build:
     dockerfile_path: str  # relative to the project root
     context: str
     target: str | None
-    dockerfile: Dockerfile | None  # None when the file is missing (or ERB names it)
-    dockerignore_path: str | None  # the ignore file BuildKit would use, None when there is none
-    dockerignore: str | None
+    dockerfile: Dockerfile | None  # None unless dockerfile_state is "found"
+    dockerfile_state: str  # found | missing | unknown | unused (buildpacks)
+    dockerignore_path: str | None  # the ignore file BuildKit would use, or where a new one belongs
+    dockerignore: DockerIgnore | None  # None unless dockerignore_state is "found"
+    dockerignore_state: str  # found | missing | unknown | unused
 
     @property
     def final_stage(self) -> Stage | None:
         return self.dockerfile.stage(self.target) if self.dockerfile else None
 
 
+@dataclass(frozen=True)
+class IgnoreRule:
+    pattern: str  # as written, `!` included
+    line: int  # 1-based
+
+    @property
+    def negated(self) -> bool:
+        return self.pattern.startswith("!")
+
+
+@dataclass
+class DockerIgnore:
+    """A .dockerignore file with Docker's semantics (moby/patternmatcher), matched by pathspec.
+
+    Docker differs from gitignore: every pattern is relative to the context root (`*.key` matches `a.key` but not
+    `config/a.key`; `**/*.key` matches both), a leading `/` and a trailing `/` are dropped (paths are cleaned),
+    a pattern that matches a folder excludes what is inside it, and the last matching pattern wins, so `!` can
+    re-include a file inside an excluded folder. Each pattern is anchored and handed to pathspec's gitignore
+    patterns with plain last-match-wins evaluation, which gives exactly that.
+    """
+
+    text: str
+    rules: list[IgnoreRule] = field(default_factory=list)
+    _spec: object = None
+
+    def __post_init__(self):
+        for number, line in enumerate(self.text.replace("\r\n", "\n").split("\n"), start=1):
+            pattern = line.strip()
+            if pattern and not pattern.startswith("#"):
+                self.rules.append(IgnoreRule(pattern, number))
+
+    def _matcher(self):
+        if self._spec is None:
+            from pathspec import PathSpec
+
+            self._spec = PathSpec.from_lines("gitignore", [_anchored(rule.pattern) for rule in self.rules])
+        return self._spec
+
+    def check(self, path: str) -> tuple[bool, IgnoreRule | None]:
+        """(is `path` left out of the build context?, the rule that decided it, None when no rule matched)."""
+        if not self.rules:
+            return False, None
+        result = self._matcher().check_file(path)
+        if result.index is None:
+            return False, None
+        return bool(result.include), self.rules[result.index]
+
+
+def _anchored(pattern: str) -> str:
+    negated = pattern.startswith("!")
+    body = pattern[1:].strip() if negated else pattern
+    body = posixpath.normpath(body.lstrip("/")) if body.strip("/") else ""
+    body = "" if body == "." else body
+    return ("!" if negated else "") + "/" + body
+
+
 def _setting(view, key: str, default: str | None) -> str | None:
+    """A builder setting as a path; None when ERB (or something that is not text) writes it."""
     value = view.get(("builder", key))
-    if value is None or isinstance(value, ErbValue) or not isinstance(value, str):
+    if value is None:
         return default
+    if isinstance(value, ErbValue) or not isinstance(value, str) or not value.strip():
+        return None
     return value
+
+
+def _remote(context: str) -> bool:
+    return "://" in context or context.startswith("git@")
 
 
 def build(ctx) -> Build:
     """The build of the checked config, read once per check."""
     if "build" not in ctx.cache:
-        project = ctx.project
-        context = posixpath.normpath(_setting(ctx.view, "context", ".") or ".")
-        dockerfile_path = posixpath.normpath(_setting(ctx.view, "dockerfile", "Dockerfile") or "Dockerfile")
-        text = project.read(dockerfile_path) if project is not None else None
-        ignore_path = None
-        for candidate in (f"{dockerfile_path}.dockerignore", posixpath.join(context, ".dockerignore")):
-            if project is not None and project.read(posixpath.normpath(candidate)) is not None:
-                ignore_path = posixpath.normpath(candidate)
-                break
-        ctx.cache["build"] = Build(
-            dockerfile_path=dockerfile_path,
-            context=context,
-            target=_setting(ctx.view, "target", None),
-            dockerfile=parse(text) if text is not None else None,
-            dockerignore_path=ignore_path,
-            dockerignore=project.read(ignore_path) if ignore_path else None,
-        )
+        ctx.cache["build"] = _read(ctx.view, ctx.project)
     return ctx.cache["build"]
+
+
+def _read(view, project) -> Build:
+    context = _setting(view, "context", ".")
+    dockerfile_path = _setting(view, "dockerfile", "Dockerfile")
+    dockerfile_path = posixpath.normpath(dockerfile_path) if dockerfile_path else None
+    target = _setting(view, "target", None)
+    args = view.get(("builder", "args"))
+    build_args = {k: v for k, v in args.items() if not isinstance(v, (ErbValue, dict, list))} \
+        if isinstance(args, dict) else {}
+
+    if view.get(("builder", "pack")) not in (None, False):
+        dockerfile, dockerfile_state = None, UNUSED
+    else:
+        dockerfile, dockerfile_state = None, _state(project, dockerfile_path)
+        if dockerfile_state == FOUND:
+            dockerfile = parse(project.read(dockerfile_path), build_args)
+
+    ignore_path, ignore, ignore_state = None, None, UNKNOWN
+    if dockerfile_state == UNUSED:
+        ignore_state = UNUSED
+    elif context is not None and not _remote(context):
+        context = posixpath.normpath(context)
+        candidates = ([f"{dockerfile_path}.dockerignore"] if dockerfile_path else []) + \
+            [posixpath.normpath(posixpath.join(context, ".dockerignore"))]
+        states = [_state(project, c) for c in candidates]
+        if FOUND in states:
+            ignore_path = candidates[states.index(FOUND)]
+            ignore, ignore_state = DockerIgnore(project.read(ignore_path)), FOUND
+        elif states[-1] == MISSING and UNKNOWN not in states:
+            ignore_path, ignore_state = candidates[-1], MISSING
+    return Build(dockerfile_path or "Dockerfile", context or ".", target, dockerfile, dockerfile_state,
+                 ignore_path, ignore, ignore_state)
+
+
+def _state(project, relative: str | None) -> str:
+    if project is None or relative is None or not project.inside(relative):
+        return UNKNOWN
+    return FOUND if project.read(relative) is not None else MISSING

@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..source.text import InputError
+from ..source.text import MAX_FILE_BYTES, InputError
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def resolve_targets(paths: list[str], destination: str | None, all_destinations:
             targets.append(Target(project, base))
             targets.extend(Target(project, base, d) for d in destinations(base))
             continue
-        if dest and not os.path.exists(overlay_path(base, dest)):
+        if dest and not os.path.lexists(overlay_path(base, dest)):
             raise InputError(
                 f"{display_path(overlay_path(base, dest))}: destination '{dest}' has no overlay file "
                 f"(Kamal reads {os.path.basename(overlay_path(base, dest))} for -d {dest})"
@@ -89,7 +89,7 @@ def resolve_targets(paths: list[str], destination: str | None, all_destinations:
 def _base_file(raw: str) -> tuple[str, str | None]:
     if os.path.isdir(raw):
         candidate = os.path.join(raw, "config", "deploy.yml")
-        if not os.path.exists(candidate):
+        if not os.path.lexists(candidate):  # a broken link or a loop is there: reading it says which
             raise InputError(f"{display_path(raw)}: is a folder without config/deploy.yml; name the deploy file")
         return candidate, None
     name = os.path.basename(raw)
@@ -137,7 +137,7 @@ class ProjectFiles:
             if text is None and path is not None and os.path.isfile(path):
                 try:
                     with open(path, "rb") as handle:
-                        text = handle.read(2 * 1024 * 1024).decode("utf-8", errors="replace")
+                        text = handle.read(MAX_FILE_BYTES).decode("utf-8", errors="replace")
                 except OSError:
                     text = None
             self._texts[relative] = text
