@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..source.document import Document, Loc, Path
 from ..source.nodes import Node
+from ..source.scalars import ErbValue
 
 MISSING = object()
 
@@ -148,6 +149,38 @@ class View:
             return []
         return [Container("accessory", str(name), ("accessories", name), config)
                 for name, config in accessories.items() if isinstance(config, dict)]
+
+    def primary_role_name(self) -> str:
+        return self.get(("primary_role",)) or "web"
+
+    @staticmethod
+    def role_hosts(role: Container) -> list | None:
+        """The role's host names as Kamal reads them (a host may carry tags: `{host: tag}`), or None when ERB
+        writes them and they are unknown until deploy time."""
+        hosts = role.config if isinstance(role.config, list) else (
+            role.config.get("hosts") if isinstance(role.config, dict) else None)
+        if isinstance(hosts, ErbValue) or (isinstance(hosts, list) and any(isinstance(h, ErbValue) for h in hosts)):
+            return None
+        if hosts is None:
+            return []
+        names = []
+        for host in hosts if isinstance(hosts, list) else [hosts]:
+            if isinstance(host, dict) and host:
+                names.append(next(iter(host)))
+            elif isinstance(host, str):
+                names.append(host)
+        return names
+
+    def role_proxy(self, role: Container) -> dict | None:
+        """The proxy settings a role runs with, or None when it runs without kamal-proxy. The primary role uses
+        the proxy unless it says `proxy: false`; other roles only when they say so. The role's own settings
+        are deep-merged over the root `proxy`, as Kamal does."""
+        own = role.config.get("proxy") if isinstance(role.config, dict) else None
+        primary = role.name == self.primary_role_name()
+        if (primary and own is False) or (not primary and not own):
+            return None
+        root = self.get(("proxy",))
+        return deep_merge(dict(root) if isinstance(root, dict) else {}, own if isinstance(own, dict) else {})
 
     def proxy(self) -> Container | None:
         """kamal-proxy runs wherever a role uses the proxy; its `docker run` options live in proxy.run."""

@@ -172,6 +172,7 @@ class Context:
 
             text = self.project.read(relative) if self.project is not None else None
             shown = display_path(os.path.join(self.project.root, relative)) if text is not None else relative
+            text = None if text is None else text.removeprefix("\ufeff").replace("\r\n", "\n")
             self.cache[key] = None if text is None else Document(SourceText(path=shown, text=text))
         return self.cache[key]
 

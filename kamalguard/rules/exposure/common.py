@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 
 from ...source.scalars import ErbValue
-from ..structural.kg007_kamal_rule import role_hosts
 
 ALL_INTERFACES = ("", "0.0.0.0", "::", "[::]")
 DOCKER_PORTS = "https://docs.docker.com/engine/network/port-publishing/"
@@ -74,7 +73,7 @@ def deploy_hosts(view) -> list[str] | None:
     """The distinct hosts the roles deploy to, or None when ERB writes some of them."""
     hosts: list[str] = []
     for role in view.roles():
-        names = role_hosts(role)
+        names = view.role_hosts(role)
         if names is None:
             return None
         hosts += [h for h in names if h not in hosts]

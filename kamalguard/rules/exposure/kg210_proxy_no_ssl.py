@@ -1,7 +1,6 @@
 from ...source.scalars import ErbValue
 from ..base import example, rule
 from ..structural.kg005_missing_key import present
-from ..structural.kg007_kamal_rule import _role_proxy
 
 
 @rule(
@@ -46,7 +45,7 @@ def check(ctx):
     view = ctx.view
     proxies = []
     for role in view.roles():
-        merged = _role_proxy(view, role)
+        merged = view.role_proxy(role)
         if merged is not None:
             own = isinstance(role.config, dict) and isinstance(role.config.get("proxy"), dict) and \
                 any(k in role.config["proxy"] for k in ("host", "hosts", "ssl"))

@@ -4,7 +4,6 @@ from ...kamal.build import FOUND, MISSING, build
 from ...source.scalars import ErbValue
 from ..base import example, rule
 from ..hardening.common import cis
-from ..structural.kg007_kamal_rule import _role_proxy
 
 # A Rails route for the default health check: `get "up" => "rails/health#show"`, or any route naming /up.
 _UP_ROUTE = re.compile(r"""["']/?up["']|rails/health""")
@@ -82,7 +81,7 @@ def check(ctx):
     image_checks = image.dockerfile_state == FOUND and image.final_stage is not None and \
         image.final_stage.healthcheck not in (None, "NONE")
     for role in view.roles():
-        proxy = _role_proxy(view, role)
+        proxy = view.role_proxy(role)
         if proxy is not None:
             healthcheck = proxy.get("healthcheck")
             path = healthcheck.get("path") if isinstance(healthcheck, dict) else None

@@ -21,42 +21,6 @@ def _unknown(value) -> bool:
     return isinstance(value, ErbValue) or (isinstance(value, list) and any(isinstance(v, ErbValue) for v in value))
 
 
-def role_hosts(role) -> list | None:
-    """The role's host names as Kamal reads them, or None when ERB writes them."""
-    hosts = role.config if isinstance(role.config, list) else (role.config or {}).get("hosts") \
-        if isinstance(role.config, dict) else None
-    if _unknown(hosts):
-        return None
-    if hosts is None:
-        return []
-    if not isinstance(hosts, list):
-        hosts = [hosts]
-    names = []
-    for host in hosts:
-        if isinstance(host, dict) and host:
-            names.append(next(iter(host)))
-        elif isinstance(host, str):
-            names.append(host)
-    return names
-
-
-def _primary_name(view) -> str:
-    return view.get(("primary_role",)) or "web"
-
-
-def _role_proxy(view, role) -> dict | None:
-    """The proxy settings a role runs with (the root proxy merged under its own), or None without a proxy."""
-    own = role.config.get("proxy") if isinstance(role.config, dict) else None
-    primary = role.name == _primary_name(view)
-    if (primary and own is False) or (not primary and not own):
-        return None
-    root = view.get(("proxy",))
-    merged = dict(root) if isinstance(root, dict) else {}
-    if isinstance(own, dict):
-        merged.update(own)
-    return merged
-
-
 def _custom_certificate(proxy: dict) -> bool:
     ssl = proxy.get("ssl")
     return isinstance(ssl, dict) and present(ssl.get("certificate_pem")) and present(ssl.get("private_key_pem"))
@@ -79,7 +43,7 @@ def _roles(view):
     if servers is None or _unknown(servers) or not isinstance(servers, (list, dict)):
         return
     roles = {role.name: role for role in view.roles()}
-    primary = _primary_name(view)
+    primary = view.primary_role_name()
     if primary not in roles:
         where = ("primary_role",) if view.has(("primary_role",)) else ("servers",)
         yield where, f"The primary_role {primary} isn't defined: add a `{primary}` role under servers " \
@@ -87,7 +51,7 @@ def _roles(view):
         return
     allow_empty = view.get(("allow_empty_roles",)) not in (None, False)
     for name, role in roles.items():
-        hosts = role_hosts(role)
+        hosts = view.role_hosts(role)
         if hosts is None or hosts:
             continue
         if name == primary:
@@ -132,10 +96,10 @@ def _hooks(view, root):
 def _ssl(view):
     owners: dict[str, list[str]] = {}
     for role in view.roles():
-        proxy = _role_proxy(view, role)
+        proxy = view.role_proxy(role)
         if proxy is None or not proxy.get("ssl") or _unknown(proxy.get("ssl")):
             continue
-        hosts = role_hosts(role)
+        hosts = view.role_hosts(role)
         if hosts and len(hosts) > 1 and not _custom_certificate(proxy):
             yield (*role.path, "proxy") if view.has((*role.path, "proxy")) else ("proxy", "ssl"), (
                 f"SSL is only supported on a single server unless you provide custom certificates, found "
@@ -163,10 +127,10 @@ def _registry_builder(view):
 def _proxy_runs(view):
     runs: dict[str, set] = {}
     for role in view.roles():
-        proxy = _role_proxy(view, role)
+        proxy = view.role_proxy(role)
         run = proxy.get("run") if proxy else None
         if present(run):
-            for host in role_hosts(role) or []:
+            for host in view.role_hosts(role) or []:
                 runs.setdefault(host, set()).add(repr(run))
     for host, configs in runs.items():
         if len(configs) > 1:

@@ -2,18 +2,21 @@
 
 The schema holds the structure of a Kamal 2.11 config; this module only turns jsonschema's errors into
 statements a person can act on, each at a path of the view: unknown keys (KG003), wrong types (KG004),
-missing keys (KG005) and Kamal 1 settings (KG006). The validator is compiled once per process.
+missing keys (KG005) and Kamal 1 settings (KG006). A config the compiled check (compiled_schema.py) accepts has
+no errors, and jsonschema, slow to import and to run, is only asked to explain a config it rejects. Both are
+built once per process.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass
-from importlib import resources
 
 from ...source.scalars import ErbValue
 
+# built once per process, when first needed
+_schema_data = None
+_compiled = None
 _validator = None
 
 TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
@@ -29,7 +32,27 @@ class SchemaError:
 
 
 def schema_text() -> str:
-    return resources.files("kamalguard.schemas").joinpath("kamal-2.schema.json").read_text(encoding="utf-8")
+    from ...schemas import read
+
+    return read("kamal-2.schema.json")
+
+
+def _schema() -> dict:
+    global _schema_data
+    if _schema_data is None:
+        _schema_data = json.loads(schema_text())
+    return _schema_data
+
+
+def valid(data) -> bool:
+    """Does `data` pass the schema? Decided by the compiled check; by jsonschema when the schema is not compiled."""
+    global _compiled
+    if _compiled is None:
+        from ...compiled_schema import compile_schema
+
+        # Ruby's Integer: 1.0 is a Float, as in validator() below
+        _compiled = compile_schema(_schema(), float_integers=False) or (lambda value: validator().is_valid(value))
+    return _compiled(data)
 
 
 def validator():
@@ -43,7 +66,7 @@ def validator():
             "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
         )
         cls = extend(Draft202012Validator, type_checker=checker)
-        _validator = cls(json.loads(schema_text()))
+        _validator = cls(_schema())
     return _validator
 
 
@@ -51,8 +74,9 @@ def errors(ctx) -> list[SchemaError]:
     """Schema errors of the merged view, computed once per check and shared by the rules that report them."""
     if "schema" not in ctx.cache:
         found: list[SchemaError] = []
-        for error in validator().iter_errors(ctx.view.data):
-            found.extend(_translate(error))
+        if not valid(ctx.view.data):
+            for error in validator().iter_errors(ctx.view.data):
+                found.extend(_translate(error))
         unique = {(e.kind, e.path, e.message): e for e in found}
         ctx.cache["schema"] = list(unique.values())
     return ctx.cache["schema"]
@@ -106,6 +130,8 @@ def _translate(error) -> list[SchemaError]:
 
 
 def _unknown(path, key, schema) -> SchemaError:
+    import difflib
+
     known = [k for k in schema.get("properties", {}) if isinstance(schema["properties"][k], dict)
              and "x-kamal1" not in schema["properties"][k]]
     close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
