@@ -15,6 +15,7 @@ Where an edit lands:
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass
 
@@ -607,6 +608,8 @@ class Patcher:
                 source = None  # no such file yet: the fix creates it
             except DecodeError as exc:
                 raise Refused(f"{path} is not UTF-8 text") from exc
+            if source is None and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+                raise Refused(f"{path} would be created in a folder that does not exist")
             state = self.texts[path] = TextFile(path, source, source.text if source else "")
         present = {line.strip() for line in state.text.split("\n")}
         missing = [line for line in lines if line.strip() not in present]

@@ -1,4 +1,5 @@
 import os
+import posixpath
 
 from ...fix.edits import AppendLines
 from ...kamal.build import FOUND, MISSING, build
@@ -96,7 +97,8 @@ def check(ctx):
         return
     names = ", ".join(p for p, _ in missing)
     fix = None
-    if missing:
+    folder = posixpath.dirname(image.dockerignore_path) or "."
+    if missing and ctx.project.resolve(folder) is not None:  # no fix creates a file in a missing build context
         shown = display_path(os.path.join(ctx.project.root, image.dockerignore_path))
         lines = tuple(p for p, _ in missing)
         fix = Fix("safe", f"append {names} to {image.dockerignore_path}",
