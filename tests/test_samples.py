@@ -80,3 +80,23 @@ def test_fix_leaves_rails_default_without_fixable_findings(fixed_rails_default):
 def test_kamal_accepts_the_fixed_rails_default(fixed_rails_default, kamal):
     valid, said = kamal_verdict(kamal, {"config/deploy.yml": (fixed_rails_default / "config/deploy.yml").read_text()})
     assert valid, said
+
+
+LEAKED = ["ghp_1a2B3c4D5e6F7g8H9i0JkLmNoPqRsTuVwXyZ", "s3cr3t-db-pass", "sk_live_51H8sTrIpEsEcReTkEy000000000000000000",
+          "correct-horse-battery-staple", "0123456789abcdef0123456789abcdef",
+          "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "rdjson", "gitlab", "markdown"])
+def test_no_format_shows_a_leaked_secret(fmt):
+    result = run_cli("check", "--format", fmt, str(SAMPLES / "leaky-secrets"))
+    assert result.exit_code == 1, result.output
+    assert "***" in result.output
+    assert [value for value in LEAKED if value in result.output] == []
+
+
+@pytest.mark.parametrize("args", [[], ["--unsafe-fixes"]])
+def test_the_fix_diff_shows_no_leaked_secret(args):
+    result = run_cli("fix", *args, str(SAMPLES / "leaky-secrets"))
+    assert "+++ b/" in result.output
+    assert [value for value in LEAKED if value in result.output] == []
