@@ -44,6 +44,18 @@ class Group(click.Group):
             raise
         except KeyboardInterrupt:
             sys.exit(130)
+        except BrokenPipeError:
+            # the reader left (`kamalguard check | head`): stop quietly, and keep Python from failing again when
+            # it flushes stdout at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        except OSError as exc:
+            # a file kamalguard was told to write (--output, --patch) or found unreadable: the system's reason
+            if os.environ.get("KAMALGUARD_DEBUG"):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"kamalguard: {where}{exc.strerror or exc}", err=True)
+            sys.exit(2)
         except Exception as exc:
             if os.environ.get("KAMALGUARD_DEBUG"):
                 raise

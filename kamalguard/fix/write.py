@@ -1,7 +1,8 @@
 """Safe writes: a temp file in the same folder, fsync, then an atomic rename over the target.
 
-The file mode is kept, a symlink's target is written (the link stays a link), and a file that changed
-since kamalguard read it is refused rather than overwritten.
+The file mode (and, where allowed, its owner) is kept, a symlink's target is written (the link stays a link), and
+a file that changed since kamalguard read it, or that is read-only, is refused rather than overwritten: a rename
+would replace a read-only file without asking, so kamalguard asks first.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def write_atomic(path: str, data: bytes, expected: bytes | None) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
+        status = None
     else:
         try:
             with open(real, "rb") as handle:
@@ -36,7 +38,10 @@ def write_atomic(path: str, data: bytes, expected: bytes | None) -> None:
             raise WriteRefused(f"{path}: cannot be read back before writing ({exc.strerror})") from None
         if current != expected:
             raise WriteRefused(f"{path}: changed since kamalguard read it; nothing written, run fix again")
-        mode = stat.S_IMODE(os.stat(real).st_mode)
+        status = os.stat(real)
+        mode = stat.S_IMODE(status.st_mode)
+        if not mode & 0o222 or not os.access(real, os.W_OK):  # no write bit at all stops root too
+            raise WriteRefused(f"{path}: is read-only; nothing written (make it writable, or apply the diff by hand)")
     folder = os.path.dirname(real) or "."
     try:
         handle, temp = tempfile.mkstemp(prefix=f".{os.path.basename(real)}.", suffix=".kamalguard", dir=folder)
@@ -48,6 +53,8 @@ def write_atomic(path: str, data: bytes, expected: bytes | None) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temp, mode)
+        if status is not None:
+            _keep_owner(temp, status)
         replace(temp, real)
     except OSError as exc:
         _discard(temp)
@@ -61,6 +68,14 @@ def write_atomic(path: str, data: bytes, expected: bytes | None) -> None:
 def replace(temp: str, real: str) -> None:
     """The rename that makes the write visible (a seam for tests that interrupt a write just before it)."""
     os.replace(temp, real)
+
+
+def _keep_owner(temp: str, status: os.stat_result) -> None:
+    """The new file belongs to whoever owned the old one, when this process may say so (root may; others keep
+    their own files, so there is nothing to change). Windows has no owners to keep."""
+    if hasattr(os, "getuid") and (status.st_uid, status.st_gid) != (os.getuid(), os.getgid()):
+        with contextlib.suppress(OSError):
+            os.chown(temp, status.st_uid, status.st_gid)
 
 
 def _discard(temp: str) -> None:

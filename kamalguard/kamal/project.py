@@ -111,19 +111,26 @@ class ProjectFiles:
     def __init__(self, root: str, overrides: dict[str, str] | None = None):
         self.root = os.path.realpath(root)
         self._texts: dict[str, str | None] = {}
+        self._real: dict[str, str] = {}  # relative -> real path: rules ask for the same files again and again
         self.overrides = overrides or {}  # real path -> text: files a fix changed in memory, not yet on disk
+
+    def _realpath(self, relative: str) -> str:
+        real = self._real.get(relative)
+        if real is None:
+            real = self._real[relative] = os.path.realpath(os.path.join(self.root, relative))
+        return real
 
     def inside(self, relative: str) -> bool:
         """Does `relative` (existing or not) stay inside the root once symlinks are resolved? A path that leaves it
         can be neither read nor said to be missing: what it holds is unknown."""
-        candidate = os.path.realpath(os.path.join(self.root, relative))
+        candidate = self._realpath(relative)
         return candidate == self.root or candidate.startswith(self.root + os.sep)
 
     def resolve(self, relative: str) -> str | None:
         """The real path of `relative` when it exists inside the root, else None."""
         if not self.inside(relative):
             return None
-        candidate = os.path.realpath(os.path.join(self.root, relative))
+        candidate = self._realpath(relative)
         return candidate if os.path.exists(candidate) or candidate in self.overrides else None
 
     def exists(self, relative: str) -> bool:

@@ -11,14 +11,11 @@ import datetime as _dt
 from dataclasses import dataclass, field
 
 from .erb import Masked, mask
-from .nodes import Alias, Mapping, Node, Scalar, Sequence, YamlSyntaxError, compose, is_merge_key
+from .nodes import MAX_DEPTH, MAX_NODES, Alias, Mapping, Node, Scalar, Sequence, YamlSyntaxError, compose, is_merge_key
 from .scalars import ErbValue
 from .text import DecodeError, SourceText
 
 Path = tuple  # of str keys and int indexes
-
-# Expanded through aliases, no real deploy file comes near this; an alias bomb does at once.
-MAX_NODES = 100_000
 
 
 @dataclass(frozen=True)
@@ -88,36 +85,55 @@ def ruby_key(value) -> str:
 
 
 class _TooBig(Exception):
-    pass
+    def __init__(self, message: str, index: int):
+        super().__init__(message)
+        self.index = index  # where it shows: the alias, or the collection that grew too big or too deep
 
 
 def _expanded_size(root: Node) -> int:
-    """How many nodes the data would have with every alias expanded; raises on a cycle or past MAX_NODES."""
-    sizes: dict[int, int] = {}
-    active: set[int] = set()
+    """How many nodes the data would have with every alias expanded, counted without expanding anything (each
+    node is measured once); raises on a cycle, past MAX_NODES, or nested deeper than MAX_DEPTH.
 
-    def size(node: Node, depth: int) -> int:
+    An anchor always comes before its aliases, so the walk meets it first and the recursion only goes as deep
+    as the text nests (at most MAX_DEPTH); how deep an alias nests the data is its target's height."""
+    measured: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes, height) with aliases expanded
+    active: set[int] = set()
+    aliased = False
+
+    def measure(written: Node) -> tuple[int, int]:
+        nonlocal aliased
+        node = written
         if isinstance(node, Alias):
-            node = node.target
-        known = sizes.get(id(node))
+            node, aliased = node.target, True
+        known = measured.get(id(node))
         if known is not None:
             return known
         if isinstance(node, Scalar):
-            return 1
+            return 1, 0
         if id(node) in active:
-            raise _TooBig("an alias refers to a node that contains it (a recursive alias)")
-        if depth > 400:
-            raise _TooBig("aliases nest deeper than 400 levels")
+            raise _TooBig("an alias refers to a node that contains it (a recursive alias), which Kamal cannot "
+                          "load: point the alias at a node outside its own value", written.start)
         active.add(id(node))
         children = (n for pair in node.entries for n in pair) if isinstance(node, Mapping) else node.items
-        total = 1 + sum(size(child, depth + 1) for child in children)
+        total, height = 1, 0
+        for child in children:
+            nodes, below = measure(child)
+            total, height = total + nodes, max(height, below)
+        height += 1
         active.discard(id(node))
+        if height > MAX_DEPTH:
+            raise _TooBig(f"aliases nest the data deeper than {MAX_DEPTH} levels, far deeper than any Kamal config: "
+                          f"write the values out", written.start)
         if total > MAX_NODES:
-            raise _TooBig(f"aliases expand the document to more than {MAX_NODES:,} nodes (an alias bomb?)")
-        sizes[id(node)] = total
-        return total
+            if aliased:
+                raise _TooBig(f"aliases expand the document to more than {MAX_NODES:,} values (an alias bomb); "
+                              f"a deploy file has a few hundred: write the values out instead", written.start)
+            raise _TooBig(f"the document holds more than {MAX_NODES:,} values; a deploy file has a few hundred, "
+                          f"so this is not one", written.start)
+        measured[id(node)] = total, height
+        return total, height
 
-    return size(root, 0)
+    return measure(root)[0]
 
 
 class _Builder:
@@ -192,7 +208,7 @@ def load(source: SourceText) -> Document:
         doc.problem = Problem("an ERB tag `<%` is never closed with `%>`", masked.unclosed_at)
         return doc
     try:
-        doc.root, doc.more_documents = compose(masked.text)
+        doc.root, doc.more_documents, aliased = compose(masked.text)
     except YamlSyntaxError as exc:
         tag = masked.structural_tag()
         if tag is not None:
@@ -209,9 +225,10 @@ def load(source: SourceText) -> Document:
         doc.problem = Problem("the file has no settings (it is empty or only comments); Kamal cannot load it")
         return doc
     try:
-        _expanded_size(doc.root)
+        if aliased:  # without aliases, compose() has bounded size and depth already
+            _expanded_size(doc.root)
     except _TooBig as exc:
-        doc.problem = Problem(str(exc), doc.root.start)
+        doc.problem = Problem(str(exc), exc.index)
         return doc
     doc.locations[()] = Loc(None, doc.root)
     doc.data = _Builder(doc).value(doc.root, (), None)

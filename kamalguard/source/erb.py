@@ -17,9 +17,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
-# `<%%` is ERB's escape for a literal `<%`, not a tag.
-_TAG = re.compile(r"<%(?!%).*?%>", re.S)
-_OPEN = re.compile(r"<%(?!%)")
+# Blanks up to the end of the line (or of the text): what may follow a tag that stands alone on its line.
+_BLANK_TO_EOL = re.compile(r"[^\S\n]*(?:\n|\Z)")
 
 
 @dataclass(frozen=True)
@@ -57,11 +56,32 @@ class Masked:
         return next((t for t in self.tags if t.output and t.whole_line), None)
 
 
-def _alone(text: str, start: int, end: int) -> bool:
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end == -1 else line_end
-    return not text[line_start:start].strip() and not text[end:line_end].strip()
+def _tags(text: str):
+    """(start, end) of each tag, then (start, None) for a `<%` that is never closed. `<%%` is ERB's escape for a
+    literal `<%`, not a tag. Linear in the text's length, whatever it holds: one scan, no backtracking."""
+    pos = 0
+    while True:
+        start = text.find("<%", pos)
+        if start == -1:
+            return
+        if text.startswith("<%%", start):
+            pos = start + 3
+            continue
+        end = text.find("%>", start + 2)
+        if end == -1:
+            yield start, None
+            return
+        yield start, end + 2
+        pos = end + 2
+
+
+def _line_start_if_blank_before(text: str, start: int) -> int | None:
+    """Where the line holding `start` begins, when only blanks come before `start` on it; else None. Walks back
+    over blanks only, so a long line full of tags costs no more than its length."""
+    i = start - 1
+    while i >= 0 and text[i] != "\n" and text[i].isspace():
+        i -= 1
+    return i + 1 if i < 0 or text[i] == "\n" else None
 
 
 def _comment_out(chunk: str) -> str:
@@ -90,22 +110,22 @@ def mask(text: str) -> Masked:
     tags: list[ErbTag] = []
     pieces: list[str] = []
     pos = 0
-    for match in _TAG.finditer(text):
-        start, end = match.span()
+    unclosed = None
+    for start, end in _tags(text):
+        if end is None:
+            unclosed = start
+            break
         output = text.startswith("<%=", start)
-        whole = _alone(text, start, end)
+        line_start = _line_start_if_blank_before(text, start)
+        whole = line_start is not None and _BLANK_TO_EOL.match(text, end) is not None
         pieces.append(text[pos:start])
-        chunk = text[start:end]
         if whole and not output:
             # line-start of the tag is blank, so commenting the first visible char keeps the tag's lines valid
-            line_start = text.rfind("\n", 0, start) + 1
             pieces[-1] = pieces[-1][: len(pieces[-1]) - (start - line_start)]
             pieces.append(_comment_out(text[line_start:end]))
         else:
-            pieces.append(_placeholder(chunk))
+            pieces.append(_placeholder(text[start:end]))
         tags.append(ErbTag(start, end, output, whole))
         pos = end
     pieces.append(text[pos:])
-    masked = "".join(pieces)
-    unclosed = _OPEN.search(masked)
-    return Masked(masked, tags, unclosed.start() if unclosed else None)
+    return Masked("".join(pieces), tags, unclosed)

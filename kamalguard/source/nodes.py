@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from .scalars import resolve
 
+# Kamal configs nest a dozen levels at most. The bound keeps every recursive reader of the data (rules, the
+# fix verifier) far from Python's recursion limit; aliases count towards it too (document.py).
 MAX_DEPTH = 200
+# Values in a document, aliases expanded (document.py) or not (here, so a huge file stops early): no real deploy
+# file comes near it; an alias bomb does at once.
+MAX_NODES = 100_000
 
 
 class YamlSyntaxError(Exception):
@@ -87,8 +92,9 @@ def _error(exc) -> YamlSyntaxError:
     return YamlSyntaxError(message, mark.index if mark is not None else getattr(exc, "position", 0) or 0)
 
 
-def compose(text: str) -> tuple[Node | None, bool]:
-    """The first document's root node (None when empty), and whether more documents follow it.
+def compose(text: str) -> tuple[Node | None, bool, bool]:
+    """The first document's root node (None when empty), whether more documents follow it, and whether it holds
+    aliases (without them, its size and depth are bounded here already).
 
     Psych returns the first document only, so Kamal ignores the rest; so do we, after noting them.
     """
@@ -106,6 +112,8 @@ def compose(text: str) -> tuple[Node | None, bool]:
     stack: list[Node] = []
     pending_key: list[Node | None] = []
     root: Node | None = None
+    count = 0
+    aliased = False
     try:
         while True:
             event = parser.get_event()
@@ -113,19 +121,27 @@ def compose(text: str) -> tuple[Node | None, bool]:
             if kind is scalar_event:
                 node = Scalar(event.start_mark.index, event.end_mark.index, event.anchor, event.tag,
                               event.value, event.style or "")
+                count += 1
             elif kind is alias_event:
                 target = anchors.get(event.anchor)
                 if target is None:
                     raise YamlSyntaxError(f"found undefined alias *{event.anchor}", event.start_mark.index)
                 node = Alias(event.start_mark.index, event.end_mark.index, event.anchor, target)
+                aliased = True
+                count += 1
             elif kind is mapping_start or kind is sequence_start:
                 cls = Mapping if kind is mapping_start else Sequence
                 node = cls(event.start_mark.index, event.end_mark.index, event.anchor, event.tag,
                            bool(event.flow_style))
                 if event.anchor:
                     anchors[event.anchor] = node
+                count += 1
+                if count > MAX_NODES:
+                    raise _too_many(event)
                 if len(stack) >= MAX_DEPTH:
-                    raise YamlSyntaxError(f"nesting is deeper than {MAX_DEPTH} levels", event.start_mark.index)
+                    raise YamlSyntaxError(f"the YAML nests deeper than {MAX_DEPTH} levels, far deeper than any Kamal "
+                                          f"config; kamalguard stops reading here: flatten the structure",
+                                          event.start_mark.index)
                 stack.append(node)
                 pending_key.append(None)
                 continue
@@ -136,9 +152,11 @@ def compose(text: str) -> tuple[Node | None, bool]:
             elif kind is document_end:
                 break
             elif kind is stream_end:
-                return root, False
+                return root, False, aliased
             else:
                 continue
+            if count > MAX_NODES:
+                raise _too_many(event)
             if kind is scalar_event and event.anchor:
                 anchors[event.anchor] = node
             if not stack:
@@ -158,9 +176,14 @@ def compose(text: str) -> tuple[Node | None, bool]:
             more = not isinstance(parser.get_event(), stream_end)
         except YAMLError:
             more = True
-        return root, more
+        return root, more, aliased
     except YAMLError as exc:
         raise _error(exc) from None
+
+
+def _too_many(event) -> YamlSyntaxError:
+    return YamlSyntaxError(f"the document holds more than {MAX_NODES:,} values; a deploy file has a few hundred, so "
+                           f"this is not one", event.start_mark.index)
 
 
 def _content_end(node: Node) -> int:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import bisect
 import os
+import stat
 from dataclasses import dataclass, field
 
 BOM = "\ufeff"
+# The size limit for every file kamalguard reads (deploy files, overlays, policies, project files), in one place.
 # deploy.yml files are a few kilobytes; anything this big is not one, and parsing it would only waste time.
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
@@ -111,19 +113,28 @@ def read(path: str, display: str | None = None) -> SourceText:
         raise InputError(f"{shown}: is a directory, not a deploy file")
     try:
         st = os.stat(real)
+        if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) or stat.S_ISSOCK(st.st_mode):
+            # a device (/dev/zero, a terminal) or a socket never ends or never starts; a pipe (`<(...)`) is fine
+            raise InputError(f"{shown}: is a device or a socket, not a deploy file")
         if st.st_size > MAX_FILE_BYTES:
             raise InputError(
                 f"{shown}: is {st.st_size // 1024} KiB; kamalguard reads files up to {MAX_FILE_BYTES // 1024} KiB"
             )
         with open(real, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+            raw = read_limited(handle, shown)  # the size can change after stat(), or lie (/proc)
     except PermissionError:
         raise InputError(f"{shown}: permission denied") from None
     except OSError as exc:
         raise InputError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InputError(f"{shown}: is larger than {MAX_FILE_BYTES // 1024} KiB, the most kamalguard reads")
     source = decode(raw, shown)
     source.mtime_ns = st.st_mtime_ns
     source.real_path = real
     return source
+
+
+def read_limited(stream, shown: str) -> bytes:
+    """All of a binary stream (a file, stdin), or an InputError once it passes MAX_FILE_BYTES: never more is read."""
+    raw = stream.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(f"{shown}: is larger than {MAX_FILE_BYTES // 1024} KiB, the most kamalguard reads")
+    return raw
