@@ -160,6 +160,9 @@ def fix(paths, destination, all_destinations, select, ignore, config_file, root,
     """
     from .fix.command import run_fix
 
+    if write and "-" in paths:
+        raise click.UsageError("--write cannot write back to stdin; run fix without --write to get the diff")
+
     outcome = _run(paths, destination, all_destinations, select, ignore, config_file, root)
     code = run_fix(outcome, write=write, unsafe=unsafe_fixes, patch_file=patch_file, color=_use_color(None),
                    rerun=lambda: _run(paths, destination, all_destinations, select, ignore, config_file, root))

@@ -161,3 +161,14 @@ def test_require_destination(tmp_path):
                                        "config/deploy.prod.yml": "servers:\n  web:\n    - 192.0.2.99\n"})
     assert "KG007" in rules_fired(check_json(project, "--select", "KG007"))
     assert rules_fired(check_json(project, "-d", "prod", "--select", "KG007")) == set()
+
+
+def test_fix_write_refuses_stdin(project):
+    result = run_cli("fix", "--write", "-", cwd=project, input="service: x\n")
+    assert result.exit_code == 2 and "cannot write back to stdin" in result.output
+
+
+@pytest.mark.parametrize("accessories", ["[db]", "db", "{db: [x]}"])
+def test_odd_accessories_are_findings_not_crashes(tmp_path, accessories):
+    project = write_project(tmp_path, {"config/deploy.yml": VALID + f"accessories: {accessories}\n"})
+    assert "KG004" in rules_fired(check_json(project))

@@ -150,8 +150,6 @@ def test_fix_leaves_broken_files_alone_without_crashing(broken):
     assert result.exit_code == 1  # with --write, the exit code is the check's
 
 
-@pytest.mark.xfail(strict=True, reason="fix/command.py: a dry run on a file that cannot be loaded prints nothing "
-                                       "and exits 0, as if all were well (reported to the lead)")
 def test_fix_dry_run_says_why_a_broken_file_cannot_be_fixed(tmp_path):
     project = write_project(tmp_path, {"config/deploy.yml": b"servers: [\n"})
     result = invoke(project, "fix")

@@ -23,6 +23,7 @@ def run_fix(outcome, *, write: bool, unsafe: bool, patch_file: str | None, color
     if outcome.errors:
         return 2
     result = plan(outcome, unsafe=unsafe)
+    unloadable = _unloadable(outcome)
     diff = result.diff
     if patch_file:
         with open(patch_file, "w", encoding="utf-8", newline="") as handle:
@@ -39,9 +40,21 @@ def run_fix(outcome, *, write: bool, unsafe: bool, patch_file: str | None, color
     _tell_leftovers(result, unsafe)
     for error in result.errors:
         click.echo(f"kamalguard: {error}", err=True)
+    for finding in unloadable:
+        click.echo(f"{finding.file}:{finding.line}:{finding.column}: {finding.rule.id} [{finding.severity}] "
+                   f"{finding.message}: nothing can be fixed until the file loads", err=True)
+    if result.errors:
+        return 2
     if write:
-        return 2 if result.errors else 0
-    return 1 if diff else (2 if result.errors else 0)
+        return 1 if unloadable else 0
+    return 1 if diff or unloadable else 0
+
+
+def _unloadable(outcome) -> list:
+    """The findings that stop a config from loading at all (KG001): no fix can be planned for it."""
+    broken = {doc.path for checked in outcome.checked if checked.view.data is None for doc in checked.view.layers
+              if doc.problem is not None}
+    return [f for f in outcome.findings if f.rule.id == "KG001" and f.file in broken]
 
 
 def _touched(finding) -> set[str]:

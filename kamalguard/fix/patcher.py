@@ -244,6 +244,8 @@ class Patcher:
             if same_value(view.get(target), value):
                 return False
             origin = view.origin(target)
+            if origin.loc.via == "merge" and self._override_merged(origin.doc, path, key, value, origin.loc.value):
+                return True
             self._guard_shared(origin.doc, path)
             self._replace_value(origin.doc, origin.loc, value)
             return True
@@ -251,6 +253,22 @@ class Patcher:
         chain = (*missing, key)
         self._guard_shared(doc, path[: len(path) - len(missing)])
         self._add_entry(doc, mapping, chain[0], _nest(chain[1:], value))
+        return True
+
+    def _override_merged(self, doc: Document, path: tuple, key, value, node: Node) -> bool:
+        """A value that a mapping of its own gets from `<<: *anchor`: change it in the anchor when every user of
+        the anchor wants that, else give this mapping its own key (which wins over the merged one). False when
+        the mapping at `path` is not one of its own, and the usual shared-node rules apply."""
+        own = doc.locations.get(path)
+        if own is None or own.via is not None or isinstance(own.value, Alias) or \
+                not isinstance(_resolve(own.value), Mapping):
+            return False
+        definition = next((p for p, loc in doc.locations.items() if loc.value is node and loc.via is None), None)
+        anchor_loc = doc.locations.get(definition[:-1]) if definition else None
+        if anchor_loc is not None and not self._shared(doc, _resolve(anchor_loc.value), path):
+            self._replace_value(doc, doc.locations[definition], value)
+        else:
+            self._add_entry(doc, _resolve(own.value), key, value)
         return True
 
     def _guard_shared(self, doc: Document, mapping_path: tuple) -> None:

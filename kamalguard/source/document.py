@@ -167,7 +167,7 @@ class _Builder:
         own: dict[str, Node] = {}
         for key_node, value_node in node.entries:
             if is_merge_key(key_node):
-                self.merge(result, value_node, path, via)
+                self.merge(result, key_node, value_node, path, via)
                 continue
             key = ruby_key(self.value(key_node, path, via) if not isinstance(key_node, Scalar) else key_node.value)
             if key in own and not self._alternatives(own[key], key_node):
@@ -178,13 +178,15 @@ class _Builder:
             result[key] = self.value(value_node, child_path, via)
         return result
 
-    def merge(self, result: dict, value_node: Node, path: Path, via: str | None) -> None:
-        """`<<: *base` or `<<: [*a, *b]`, the way Psych does it: in order, earlier sources winning in a list."""
+    def merge(self, result: dict, key_node: Node, value_node: Node, path: Path, via: str | None) -> None:
+        """`<<: *base` or `<<: [*a, *b]`, the way Psych does it: in order, earlier sources winning in a list.
+        Anything but mappings there makes `<<` an ordinary key, as in Psych."""
         target = value_node.target if isinstance(value_node, Alias) else value_node
         sources = list(reversed(target.items)) if isinstance(target, Sequence) else [target]
         for source in sources:
             source = source.target if isinstance(source, Alias) else source
             if not isinstance(source, Mapping):
+                self.locations[(*path, "<<")] = Loc(key_node, value_node, via or _via(value_node))
                 result["<<"] = self.value(value_node, (*path, "<<"), via)
                 return
         for source in sources:

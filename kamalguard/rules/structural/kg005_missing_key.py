@@ -77,8 +77,9 @@ def check(ctx):
     if not present(view.get(("builder", "arch"))) and not arch_reported:
         ctx.report(("builder", "arch"), "builder/arch is required (Kamal: \"Builder arch not set\"): "
                    "set `arch: amd64`, or a list such as [amd64, arm64]")
+    accessories = view.get(("accessories",))
     registries = [("registry",)] + [("accessories", name, "registry") for name, acc in
-                                    (view.get(("accessories",)) or {}).items()
+                                    (accessories.items() if isinstance(accessories, dict) else ())
                                     if isinstance(acc, dict) and present(acc.get("registry"))]
     for path in registries:
         config = view.get(path)
