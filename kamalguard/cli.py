@@ -115,9 +115,8 @@ def check(paths, destination, all_destinations, select, ignore, config_file, roo
 
     outcome = _run(paths, destination, all_destinations, select, ignore, config_file, root)
     _emit(render(fmt, outcome, Options(color=_use_color(output))), output)
-    if fmt != "text":
-        for error in outcome.errors:
-            click.echo(f"kamalguard: {error}", err=True)
+    for error in outcome.errors:  # on stderr whatever the format, so a report on stdout stays parseable
+        click.echo(f"kamalguard: {error}", err=True)
     sys.exit(exit_code(outcome, _fail_on(fail_on, outcome)))
 
 

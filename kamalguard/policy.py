@@ -117,14 +117,16 @@ def _yaml(path: str, shown: str):
     try:
         doc = load_document(read(path, shown))
     except DecodeError as exc:
-        raise InputError(f"{shown}:{exc.line}:{exc.column}: {exc}") from None
-    if doc.problem is not None or not isinstance(doc.data, dict):
-        problem = doc.problem
-        line, column = doc.source.position(problem.index) if problem else (0, 0)
-        message = problem.message if problem else "the policy must be a mapping of settings"
-        if doc.root is None and problem is not None and "no settings" in message:
-            return {}, None
-        raise InputError(f"{shown}:{line + 1}:{column + 1}: {message}")
+        raise InputError(f"{shown}:{exc.line}:{exc.column}: the policy is not UTF-8 text") from None
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in doc.source.text.splitlines()):
+        return {}, None  # an empty (or comments-only) policy changes nothing
+    if doc.data is not None and not isinstance(doc.data, dict):
+        # The loader speaks of deploy files; a policy has its own shape: say so in its terms.
+        raise InputError(f"{shown}:1:1: a policy is a mapping of settings (select:, ignore:, severity:, rules:, "
+                         f"exclude:); see schemas/kamalguard-config.schema.json")
+    if doc.problem is not None:
+        line, column = doc.source.position(doc.problem.index)
+        raise InputError(f"{shown}:{line + 1}:{column + 1}: not valid YAML: {doc.problem.message}")
 
     def position(path: tuple) -> str:
         while path and path not in doc.locations:

@@ -313,13 +313,13 @@ def test_a_destination_whose_overlay_is_missing(tmp_path):
 
 
 @pytest.mark.parametrize("policy, fragment", [
-    ("ignore: [KG101\n", ".kamalguard.yml:2:1: did not find expected"),
+    ("ignore: [KG101\n", ".kamalguard.yml:2:1: not valid YAML: did not find expected"),
     ("ignroe: [KG101]\n", ".kamalguard.yml:1:1: the top level: unknown setting: 'ignroe'"),
     ("rules:\n  KG102:\n    writeable_paths: [/tmp]\n", ".kamalguard.yml:3:5: rules/KG102: unknown setting"),
     ("fail-on: sometimes\n", ".kamalguard.yml:1:1: fail-on: 'sometimes' is not one of"),
     ("ignore: &a [*a]\n", "recursive alias"),
     ("\xff", ".kamalguard.yml:1:1"),
-    ("- KG101\n", ".kamalguard.yml:1:1"),
+    ("- KG101\n", ".kamalguard.yml:1:1: a policy is a mapping of settings"),
 ])
 def test_a_bad_policy_file(tmp_path, policy, fragment):
     project = write_project(tmp_path, {"config/deploy.yml": VALID,

@@ -11,12 +11,22 @@ def _paint(text: str, style: str, color: bool) -> str:
     return f"\x1b[{COLORS[style]}m{text}\x1b[0m" if color else text
 
 
-def _caret(finding) -> str:
-    line = finding.source_line.expandtabs(1) if finding.source_line else ""
+WIDTH = 120  # longer source lines are shown as a window around the finding
+
+
+def _excerpt(finding) -> tuple[str, str]:
+    """The source line (a window of it, when long) and the caret line under the finding's span."""
+    line = finding.source_line.expandtabs(1)
     start = max(finding.column - 1, 0)
     end = finding.end_column - 1 if finding.end_line == finding.line else len(line)
-    width = max(end - start, 1)
-    return " " * start + "^" * min(width, max(len(line) - start, 1))
+    offset = 0
+    if len(line) > WIDTH:
+        offset = max(0, min(start - WIDTH // 4, len(line) - WIDTH))
+        line = ("…" if offset else "") + line[offset : offset + WIDTH] + ("…" if offset + WIDTH < len(line) else "")
+        offset -= 1 if offset else 0
+    start -= offset
+    width = max(min(end - offset, len(line)) - start, 1)
+    return line, " " * start + "^" * min(width, max(len(line) - start, 1))
 
 
 def render(outcome, options) -> str:
@@ -29,14 +39,13 @@ def render(outcome, options) -> str:
             head = _paint(f"{head} (suppressed: {finding.suppressed})", "dim", color)
         out.append(head)
         if finding.source_line.strip():
-            out.append("    " + finding.source_line.expandtabs(1))
-            out.append("    " + _paint(_caret(finding), finding.severity, color))
+            shown, caret = _excerpt(finding)
+            out.append("    " + shown)
+            out.append("    " + _paint(caret, finding.severity, color))
         if finding.fix is not None and finding.suppressed is None:
             out.append(_paint(f"    fix ({finding.fix.safety}): {finding.fix.description}", "fix", color))
             if finding.fix.note:
                 out.append(f"    behaviour change: {finding.fix.note}")
-    for error in outcome.errors:
-        out.append(_paint(f"kamalguard: {error}", "error", color))
     counts = summary(outcome.findings)
     parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 and s != 'info' else ''}" for s in ("error", "warning", "info")]
     line = f"{len(outcome.files)} file{'s' if len(outcome.files) != 1 else ''} checked: {', '.join(parts)}"
