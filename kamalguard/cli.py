@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -32,9 +33,25 @@ def _emit(text: str, output: str | None) -> None:
 class Group(click.Group):
     """Bad input gets a message and exit code 2, never a traceback (KAMALGUARD_DEBUG=1 shows it)."""
 
+    def main(self, args=None, *rest, **options):
+        if args is not None:  # called by a program with its own arguments: leave its process as it is
+            return super().main(args, *rest, **options)
+        # Run as the program: the process ends with the command. The cycle collector is off until then (see
+        # invoke), and what is left is frozen at the end, so the interpreter's last full collection, which runs
+        # even with the collector off, has nothing to walk (about a tenth of a check).
+        gc.disable()
+        try:
+            return super().main(None, *rest, **options)
+        finally:
+            gc.freeze()
+
     def invoke(self, ctx):
         from .source.text import InputError
 
+        # A command is short, and keeps what it builds until it prints: the cycle collector would only walk that
+        # growing heap again and again (a fifth of the time of a 200-project check) to free next to nothing.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             return super().invoke(ctx)
         except InputError as exc:
@@ -62,6 +79,9 @@ class Group(click.Group):
             click.echo(f"kamalguard: internal error: {type(exc).__name__}: {exc} "
                        f"(set KAMALGUARD_DEBUG=1 for details, and please report it)", err=True)
             sys.exit(2)
+        finally:
+            if collecting:
+                gc.enable()
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

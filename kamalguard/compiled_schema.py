@@ -170,11 +170,7 @@ class _Compiler:
     def build(self, schema: dict) -> Check:
         checks = [self.keyword(schema, key) for key in schema if key in VALIDATION_KEYWORDS]
         checks = [c for c in checks if c is not None]
-        if not checks:
-            return _always
-        if len(checks) == 1:
-            return checks[0]
-        return lambda value: all(check(value) for check in checks)
+        return _all_of(checks) if checks else _always
 
     def keyword(self, schema: dict, key: str) -> Check | None:
         return getattr(self, "k_" + key.lstrip("$"))(schema[key], schema)
@@ -183,8 +179,7 @@ class _Compiler:
         return self.ref(self.local(pointer))
 
     def k_type(self, names, _schema) -> Check:
-        tests = [self.types[name] for name in ([names] if isinstance(names, str) else names)]
-        return lambda value: any(test(value) for test in tests)
+        return _any_of([self.types[name] for name in ([names] if isinstance(names, str) else names)])
 
     def k_properties(self, properties: dict, _schema) -> Check:
         checks = {name: self.schema(sub) for name, sub in properties.items()}
@@ -233,7 +228,8 @@ class _Compiler:
         return lambda value: not isinstance(value, dict) or all(sub(key) for key in value)
 
     def k_required(self, names, _schema) -> Check:
-        return lambda value: not isinstance(value, dict) or all(name in value for name in names)
+        required = frozenset(names)
+        return lambda value: not isinstance(value, dict) or value.keys() >= required
 
     def k_minProperties(self, limit, _schema) -> Check:
         return lambda value: not isinstance(value, dict) or len(value) >= limit
@@ -243,7 +239,15 @@ class _Compiler:
 
     def k_items(self, items, _schema) -> Check:
         sub = self.schema(items)
-        return lambda value: not isinstance(value, list) or all(sub(item) for item in value)
+
+        def check(value) -> bool:
+            if isinstance(value, list):
+                for item in value:
+                    if not sub(item):
+                        return False
+            return True
+
+        return check
 
     def k_minItems(self, limit, _schema) -> Check:
         return lambda value: not isinstance(value, list) or len(value) >= limit
@@ -297,12 +301,10 @@ class _Compiler:
         return lambda value: not sub(value)
 
     def k_allOf(self, schemas, _schema) -> Check:
-        subs = [self.schema(s) for s in schemas]
-        return lambda value: all(sub(value) for sub in subs)
+        return _all_of([self.schema(s) for s in schemas])
 
     def k_anyOf(self, schemas, _schema) -> Check:
-        subs = [self.schema(s) for s in schemas]
-        return lambda value: any(sub(value) for sub in subs)
+        return _any_of([self.schema(s) for s in schemas])
 
     def k_oneOf(self, schemas, _schema) -> Check:
         subs = [self.schema(s) for s in schemas]
@@ -317,6 +319,34 @@ class _Compiler:
 
 def _always(_value) -> bool:
     return True
+
+
+# Loops rather than all()/any() over a generator: these run for every value of the data, and the generator costs
+# more than the checks.
+def _all_of(checks: list[Check]) -> Check:
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(value) -> bool:
+        for one in checks:  # noqa: SIM110
+            if not one(value):
+                return False
+        return True
+
+    return check
+
+
+def _any_of(checks: list[Check]) -> Check:
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(value) -> bool:
+        for one in checks:  # noqa: SIM110
+            if one(value):
+                return True
+        return False
+
+    return check
 
 
 def _never(_value) -> bool:

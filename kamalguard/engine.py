@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 
 from . import suppress
 from .kamal.project import ProjectFiles, Target, display_path
 from .kamal.view import View
 from .policy import Policy, discover, load, matches
+from .record import Record
 from .redact import redact, secret_values
 from .rules import all_rules
 from .rules.base import RANK, Context, Finding, Rule
@@ -21,10 +21,12 @@ from .source.document import load as load_document
 from .source.text import DecodeError, InputError, read, read_limited
 
 
-@dataclass
-class Selection:
-    select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
+class Selection(Record):
+    __slots__ = ("ignore", "select")
+
+    def __init__(self, select: list[str] | None = None, ignore: list[str] | None = None):
+        self.select: list[str] = [] if select is None else select
+        self.ignore: list[str] = [] if ignore is None else ignore
 
     def enabled(self, rule: Rule) -> bool:
         if self.select and not any(matches(rule, name) for name in self.select):
@@ -32,24 +34,31 @@ class Selection:
         return not any(matches(rule, name) for name in self.ignore)
 
 
-@dataclass
-class Checked:
+class Checked(Record):
     """One target after the rules ran: what a fix or a report needs to know about it."""
 
-    target: Target
-    view: View
-    findings: list[Finding]
-    policy: Policy
-    selection: Selection
+    __slots__ = ("findings", "policy", "project", "selection", "target", "view")
+
+    def __init__(self, target: Target, view: View, findings: list[Finding], policy: Policy, selection: Selection,
+                 project: ProjectFiles):
+        self.target = target
+        self.view = view
+        self.findings = findings
+        self.policy = policy
+        self.selection = selection
+        self.project = project  # the files around the config, as the rules read them
 
 
-@dataclass
-class Outcome:
-    checked: list[Checked] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # files that could not be read: exit 2
-    secrets: set[str] = field(default_factory=set)  # values no output may show
+class Outcome(Record):
+    __slots__ = ("checked", "errors", "files", "findings", "secrets")
+
+    def __init__(self, checked: list[Checked] | None = None, findings: list[Finding] | None = None,
+                 files: list[str] | None = None, errors: list[str] | None = None, secrets: set[str] | None = None):
+        self.checked: list[Checked] = [] if checked is None else checked
+        self.findings: list[Finding] = [] if findings is None else findings
+        self.files: list[str] = [] if files is None else files
+        self.errors: list[str] = [] if errors is None else errors  # files that could not be read: exit 2
+        self.secrets: set[str] = set() if secrets is None else secrets  # values no output may show
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets) if self.secrets else text
@@ -89,7 +98,8 @@ def check_target(target: Target, documents: Documents, policy: Policy, selection
     if target.overlay:
         layers.append(documents.get(target.overlay))
     view = View(layers, target.destination)
-    ctx = Context(view, ProjectFiles(target.root, documents.texts), policy)
+    project = ProjectFiles(target.root, documents.texts)
+    ctx = Context(view, project, policy)
     ctx.rules = rules = [r for r in all_rules() if selection.enabled(r)]
     for rule in rules:
         if rule.scope == "post" or (rule.scope == "config" and view.data is None):
@@ -106,7 +116,7 @@ def check_target(target: Target, documents: Documents, policy: Policy, selection
         if rule.scope == "post":
             ctx.rule = rule
             rule.check(ctx)
-    return Checked(target, view, ctx.findings, policy, selection)
+    return Checked(target, view, ctx.findings, policy, selection, project)
 
 
 def run(targets: list[Target], selection: Selection, config: str | None = None) -> Outcome:
@@ -129,7 +139,7 @@ def run(targets: list[Target], selection: Selection, config: str | None = None) 
             outcome.errors.append(str(exc))
             continue
         outcome.checked.append(checked)
-        outcome.secrets |= secret_values(checked.view, ProjectFiles(checked.target.root))
+        outcome.secrets |= secret_values(checked.view, checked.project)
         for doc in checked.view.layers:
             if doc.path not in outcome.files:
                 outcome.files.append(doc.path)

@@ -10,30 +10,36 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
 
+from .record import Frozen, Record
 from .source.text import InputError
 
 CONFIG_NAMES = (".kamalguard.yml", ".kamalguard.yaml")
 
 
-@dataclass(frozen=True)
-class Exclusion:
-    rules: tuple[str, ...]  # ids or slugs; empty means every rule
-    role: str | None
-    accessory: str | None
-    reason: str
+class Exclusion(Frozen):
+    __slots__ = ("accessory", "reason", "role", "rules")
+
+    def __init__(self, rules: tuple[str, ...], role: str | None, accessory: str | None, reason: str):
+        self.rules = rules  # ids or slugs; empty means every rule
+        self.role = role
+        self.accessory = accessory
+        self.reason = reason
 
 
-@dataclass
-class Policy:
-    path: str | None = None
-    select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
-    severity: dict[str, str] = field(default_factory=dict)
-    rules: dict[str, dict] = field(default_factory=dict)
-    exclude: list[Exclusion] = field(default_factory=list)
-    fail_on: str | None = None
+class Policy(Record):
+    __slots__ = ("exclude", "fail_on", "ignore", "path", "rules", "select", "severity")
+
+    def __init__(self, path: str | None = None, select: list[str] | None = None, ignore: list[str] | None = None,
+                 severity: dict[str, str] | None = None, rules: dict[str, dict] | None = None,
+                 exclude: list[Exclusion] | None = None, fail_on: str | None = None):
+        self.path = path
+        self.select: list[str] = [] if select is None else select
+        self.ignore: list[str] = [] if ignore is None else ignore
+        self.severity: dict[str, str] = {} if severity is None else severity
+        self.rules: dict[str, dict] = {} if rules is None else rules
+        self.exclude: list[Exclusion] = [] if exclude is None else exclude
+        self.fail_on = fail_on
 
     def setting(self, rule_id: str, name: str):
         return self.rules.get(rule_id, {}).get(name)

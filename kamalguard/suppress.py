@@ -8,26 +8,30 @@ reason, and does not count for the exit code. A suppression that covers nothing 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from .policy import matches
+from .record import Record
 from .source.document import Document
 from .source.nodes import Mapping, Scalar
 
-_COMMENT = re.compile(r"(?:^|\s)#\s*kamalguard:\s*(ignore|ignore-file)\[([^\]]*)\]\s*(.*)$")
+# compiled on first use (by the re module's cache): only a file with `kamalguard:` in it is scanned
+_COMMENT = r"(?:^|\s)#\s*kamalguard:\s*(ignore|ignore-file)\[([^\]]*)\]\s*(.*)$"
 
 
-@dataclass
-class Suppression:
-    doc: Document
-    file_wide: bool
-    rules: tuple[str, ...]
-    reason: str
-    start: int  # character offset of the comment
-    first_line: int  # 1-based lines covered
-    last_line: int
-    used: bool = False
-    scope: tuple | None = None  # ("role", name) / ("accessory", name) when written on such a key
+class Suppression(Record):
+    __slots__ = ("doc", "file_wide", "first_line", "last_line", "reason", "rules", "scope", "start", "used")
+
+    def __init__(self, doc: Document, file_wide: bool, rules: tuple[str, ...], reason: str, start: int,
+                 first_line: int, last_line: int, used: bool = False, scope: tuple | None = None):
+        self.doc = doc
+        self.file_wide = file_wide
+        self.rules = rules
+        self.reason = reason
+        self.start = start  # character offset of the comment
+        self.first_line = first_line  # 1-based lines covered
+        self.last_line = last_line
+        self.used = used
+        self.scope = scope  # ("role", name) / ("accessory", name) when written on such a key
 
     def covers(self, finding) -> bool:
         if not any(matches(finding.rule, r) for r in self.rules):
@@ -49,7 +53,7 @@ def scan(doc: Document) -> list[Suppression]:
     blocks = _container_blocks(doc)
     found = []
     for number, line in enumerate(text.split("\n")):
-        match = _COMMENT.search(line)
+        match = re.search(_COMMENT, line)
         if not match:
             continue
         kind, names, reason = match.groups()

@@ -14,12 +14,11 @@ Where an edit lands:
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
-from dataclasses import dataclass
 
 from ..kamal.view import MISSING, View, lookup, slash
+from ..record import Record
 from ..source.document import Document, load
 from ..source.nodes import Alias, Mapping, Node, Scalar, Sequence, is_merge_key
 from ..source.text import SourceText
@@ -50,18 +49,25 @@ class PatchBug(Exception):
     """An edit produced text that no longer parses: a bug in the patcher, never written."""
 
 
-@dataclass
-class FileState:
-    doc: Document
+class FileState(Record):
+    __slots__ = ("doc",)
+
+    def __init__(self, doc: Document):
+        self.doc = doc
 
 
-@dataclass
-class TextFile:
+class TextFile(Record):
     """A project file that is not YAML (`.dockerignore`), edited line by line."""
 
-    path: str  # as findings show it
-    source: SourceText | None  # None: the file does not exist yet and a fix creates it
-    text: str
+    __slots__ = ("path", "source", "text")
+
+    def __init__(self, path: str, source: SourceText | None, text: str):
+        self.path = path  # as findings show it
+        self.source = source  # None: the file does not exist yet and a fix creates it
+        self.text = text
+
+    def copy(self) -> TextFile:
+        return TextFile(self.path, self.source, self.text)
 
 
 def _resolve(node: Node) -> Node:
@@ -645,7 +651,7 @@ def _merged_sources(value: Node) -> list[Node]:
 
 def _rebase(edit: Edit, old: tuple, new: tuple) -> Edit:
     """The same edit, for another user of a shared node: its path moved from under `old` to under `new`."""
-    return dataclasses.replace(edit, path=(*new, *edit.path[len(old):]))
+    return edit.moved((*new, *edit.path[len(old):]))
 
 
 def _nest(keys: tuple, value):

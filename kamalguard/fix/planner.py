@@ -3,7 +3,8 @@
 For each checked config it gathers the fixes of unsuppressed findings (safe ones, and unsafe ones when
 asked), applies each fix whole or not at all, and then verifies the result before anything may be written:
 - every patched file parses again;
-- the semantic difference between the old and the new config is exactly the fixes' edits (deepdiff);
+- the new config is exactly the old one with the fixes' edits applied, compared strictly (`_same_data`; deepdiff
+  only describes a difference it finds);
 - the findings the fixes were for are gone when the rules run again.
 A config whose fixes fail verification is left as it was, and the error names the file and the fix.
 """
@@ -11,12 +12,11 @@ A config whose fixes fail verification is left as it was, and the error names th
 from __future__ import annotations
 
 import copy
-import dataclasses
 import difflib
 import os
-from dataclasses import dataclass, field
 
 from ..kamal.view import View
+from ..record import Frozen, Record
 from ..rules.base import Finding
 from ..source.document import Document
 from ..source.text import SourceText
@@ -25,22 +25,26 @@ from .patcher import PatchBug, Patcher, Refused, TextFile, apply_to_data
 MAX_ROUNDS = 4
 
 
-@dataclass(frozen=True)
-class Suggestion:
+class Suggestion(Frozen):
     """A finding's own fix as new text for lines start_line..end_line (1-based, inclusive) of the original."""
 
-    file: str
-    start_line: int
-    end_line: int
-    replacement: str
+    __slots__ = ("end_line", "file", "replacement", "start_line")
+
+    def __init__(self, file: str, start_line: int, end_line: int, replacement: str):
+        self.file = file
+        self.start_line = start_line
+        self.end_line = end_line
+        self.replacement = replacement
 
 
-@dataclass
-class FilePatch:
-    source: SourceText  # the file as read (empty for a file the fix creates)
-    after: str  # its new text (LF line breaks, no BOM)
-    bom: bool  # whether the new file starts with a BOM
-    created: bool = False  # the file does not exist yet
+class FilePatch(Record):
+    __slots__ = ("after", "bom", "created", "source")
+
+    def __init__(self, source: SourceText, after: str, bom: bool, created: bool = False):
+        self.source = source  # the file as read (empty for a file the fix creates)
+        self.after = after  # its new text (LF line breaks, no BOM)
+        self.bom = bom  # whether the new file starts with a BOM
+        self.created = created  # the file does not exist yet
 
     @property
     def path(self) -> str:
@@ -55,21 +59,25 @@ class FilePatch:
         return restore_line_endings(self.source, self.after, self.bom)
 
 
-@dataclass
-class Skipped:
-    finding: Finding
-    reason: str
+class Skipped(Record):
+    __slots__ = ("finding", "reason")
+
+    def __init__(self, finding: Finding, reason: str):
+        self.finding = finding
+        self.reason = reason
 
 
-@dataclass
-class Plan:
-    files: list[FilePatch] = field(default_factory=list)
-    applied: list[Finding] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    not_selected: list[Finding] = field(default_factory=list)  # unsafe fixes left out without --unsafe-fixes
-    errors: list[str] = field(default_factory=list)  # verification failures: those configs stay unchanged
-    outcome: object = None
-    unsafe: bool = False
+class Plan(Record):
+    __slots__ = ("applied", "errors", "files", "not_selected", "outcome", "skipped", "unsafe")
+
+    def __init__(self, outcome: object = None, unsafe: bool = False):
+        self.files: list[FilePatch] = []
+        self.applied: list[Finding] = []
+        self.skipped: list[Skipped] = []
+        self.not_selected: list[Finding] = []  # unsafe fixes left out without --unsafe-fixes
+        self.errors: list[str] = []  # verification failures: those configs stay unchanged
+        self.outcome = outcome
+        self.unsafe = unsafe
 
     @property
     def notes(self) -> list[str]:
@@ -169,19 +177,36 @@ def _comparable(data):
     return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
 
 
+def _same_data(one, two) -> bool:
+    """Are two configs exactly the same data, as deepdiff judges it? Every value must be of the very same type
+    (`true` is not 1, 1 is not 1.0; an ERB value or a Ruby symbol equals one of its kind with the same text, never
+    a plain string) and equal, or be the very same object; mappings have the same keys, in any order; lists the
+    same items in the same order."""
+    if one is two:
+        return True
+    if type(one) is not type(two):
+        return False
+    if isinstance(one, dict):
+        return one.keys() == two.keys() and all(_same_data(value, two[key]) for key, value in one.items())
+    if isinstance(one, list):
+        return len(one) == len(two) and all(_same_data(a, b) for a, b in zip(one, two, strict=True))
+    return one == two
+
+
 def _verify(checked, layers: list[Document], patcher: Patcher, applied: list[Finding], recheck):
     """(None, the findings left) when the patched config is exactly the intended one and the fixed findings
     are gone; (the reason, None) otherwise."""
-    from deepdiff import DeepDiff
-
     expected = copy.deepcopy(View(layers, checked.view.destination).data)
     for finding in applied:
         for edit in finding.fix.edits:
             apply_to_data(expected, edit)
     actual = View([s.doc for s in patcher.files], checked.view.destination).data
-    difference = DeepDiff(_comparable(expected), _comparable(actual), verbose_level=1)
-    if difference:
-        return f"the patched config differs from the intended fix: {difference.pretty()[:300]}", None
+    if not _same_data(_comparable(expected), _comparable(actual)):
+        from deepdiff import DeepDiff  # slow to import: only to say what differs
+
+        difference = DeepDiff(_comparable(expected), _comparable(actual), verbose_level=1)
+        if difference:
+            return f"the patched config differs from the intended fix: {difference.pretty()[:300]}", None
     findings = recheck([s.doc for s in patcher.files], patcher.texts)
     remaining = {(f.rule.id, f.path, f.message) for f in findings if f.suppressed is None}
     still = [f for f in applied if (f.rule.id, f.path, f.message) in remaining]
@@ -207,7 +232,7 @@ def _apply_all(checked, layers: list[Document], texts: dict[str, TextFile], fixe
     for _ in range(len(fixes) + 1):
         wanted = [e for f in todo for e in f.fix.edits]
         patcher = Patcher(list(layers), checked.view.destination, wanted)
-        patcher.texts = {path: dataclasses.replace(file) for path, file in texts.items()}
+        patcher.texts = {path: file.copy() for path, file in texts.items()}
         applied, refused = [], None
         for finding in todo:
             before = patcher.snapshot()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
 
+from ..record import Frozen
 from ..source.document import Document
 from ..source.nodes import Mapping, Sequence
 from ..source.scalars import resolve_plain
@@ -16,10 +16,12 @@ from ..source.scalars import resolve_plain
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 
 
-@dataclass(frozen=True)
-class Style:
-    indent: int = 2  # a nested mapping's keys sit this far right of its parent key
-    sequence_offset: int = 2  # a list's dashes sit this far right of its key (0: flush lists)
+class Style(Frozen):
+    __slots__ = ("indent", "sequence_offset")
+
+    def __init__(self, indent: int = 2, sequence_offset: int = 2):
+        self.indent = indent  # a nested mapping's keys sit this far right of its parent key
+        self.sequence_offset = sequence_offset  # a list's dashes sit this far right of its key (0: flush lists)
 
 
 def detect_style(doc: Document) -> Style:

@@ -13,42 +13,56 @@ outside the project (kamalguard never reads there), or the context is a URL. Unk
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
 
+from ..record import Frozen, Record
 from ..source.dockerfile import Dockerfile, Stage, parse
 from ..source.scalars import ErbValue
 
 FOUND, MISSING, UNKNOWN, UNUSED = "found", "missing", "unknown", "unused"
 
 
-@dataclass
-class Build:
-    dockerfile_path: str  # relative to the project root
-    context: str
-    target: str | None
-    dockerfile: Dockerfile | None  # None unless dockerfile_state is "found"
-    dockerfile_state: str  # found | missing | unknown | unused (buildpacks)
-    dockerignore_path: str | None  # the ignore file BuildKit would use, or where a new one belongs
-    dockerignore: DockerIgnore | None  # None unless dockerignore_state is "found"
-    dockerignore_state: str  # found | missing | unknown | unused
+class Build(Record):
+    __slots__ = (
+        "context",
+        "dockerfile",
+        "dockerfile_path",
+        "dockerfile_state",
+        "dockerignore",
+        "dockerignore_path",
+        "dockerignore_state",
+        "target",
+    )
+
+    def __init__(self, dockerfile_path: str, context: str, target: str | None, dockerfile: Dockerfile | None,
+                 dockerfile_state: str, dockerignore_path: str | None, dockerignore: DockerIgnore | None,
+                 dockerignore_state: str):
+        self.dockerfile_path = dockerfile_path  # relative to the project root
+        self.context = context
+        self.target = target
+        self.dockerfile = dockerfile  # None unless dockerfile_state is "found"
+        self.dockerfile_state = dockerfile_state  # found | missing | unknown | unused (buildpacks)
+        self.dockerignore_path = dockerignore_path  # the ignore file BuildKit would use, or where a new one belongs
+        self.dockerignore = dockerignore  # None unless dockerignore_state is "found"
+        self.dockerignore_state = dockerignore_state  # found | missing | unknown | unused
 
     @property
     def final_stage(self) -> Stage | None:
         return self.dockerfile.stage(self.target) if self.dockerfile else None
 
 
-@dataclass(frozen=True)
-class IgnoreRule:
-    pattern: str  # as written, `!` included
-    line: int  # 1-based
+class IgnoreRule(Frozen):
+    __slots__ = ("line", "pattern")
+
+    def __init__(self, pattern: str, line: int):
+        self.pattern = pattern  # as written, `!` included
+        self.line = line  # 1-based
 
     @property
     def negated(self) -> bool:
         return self.pattern.startswith("!")
 
 
-@dataclass
-class DockerIgnore:
+class DockerIgnore(Record):
     """A .dockerignore file with Docker's semantics (moby/patternmatcher), matched by pathspec.
 
     Docker differs from gitignore: every pattern is relative to the context root (`*.key` matches `a.key` but not
@@ -58,15 +72,17 @@ class DockerIgnore:
     patterns with plain last-match-wins evaluation, which gives exactly that.
     """
 
-    text: str
-    rules: list[IgnoreRule] = field(default_factory=list)
-    _spec: object = None
+    __slots__ = ("_decisions", "_spec", "rules", "text")
 
-    def __post_init__(self):
-        for number, line in enumerate(self.text.replace("\r\n", "\n").split("\n"), start=1):
+    def __init__(self, text: str):
+        self.text = text
+        self.rules: list[IgnoreRule] = []
+        for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
             pattern = line.strip()
             if pattern and not pattern.startswith("#"):
                 self.rules.append(IgnoreRule(pattern, number))
+        self._spec = None
+        self._decisions: dict[str, tuple[bool, IgnoreRule | None]] = {}
 
     def _matcher(self):
         if self._spec is None:
@@ -77,6 +93,11 @@ class DockerIgnore:
 
     def check(self, path: str) -> tuple[bool, IgnoreRule | None]:
         """(is `path` left out of the build context?, the rule that decided it, None when no rule matched)."""
+        if path not in self._decisions:
+            self._decisions[path] = self._decide(path)
+        return self._decisions[path]
+
+    def _decide(self, path: str) -> tuple[bool, IgnoreRule | None]:
         if not self.rules:
             return False, None
         result = self._matcher().check_file(path)
@@ -128,7 +149,7 @@ def _read(view, project) -> Build:
     else:
         dockerfile, dockerfile_state = None, _state(project, dockerfile_path)
         if dockerfile_state == FOUND:
-            dockerfile = parse(project.read(dockerfile_path), build_args)
+            dockerfile = _parsed(project.read(dockerfile_path), build_args)
 
     ignore_path, ignore, ignore_state = None, None, UNKNOWN
     if dockerfile_state == UNUSED:
@@ -140,11 +161,30 @@ def _read(view, project) -> Build:
         states = [_state(project, c) for c in candidates]
         if FOUND in states:
             ignore_path = candidates[states.index(FOUND)]
-            ignore, ignore_state = DockerIgnore(project.read(ignore_path)), FOUND
+            ignore, ignore_state = _parsed_ignore(project.read(ignore_path)), FOUND
         elif states[-1] == MISSING and UNKNOWN not in states:
             ignore_path, ignore_state = candidates[-1], MISSING
     return Build(dockerfile_path or "Dockerfile", context or ".", target, dockerfile, dockerfile_state,
                  ignore_path, ignore, ignore_state)
+
+
+# The projects of one run often share a Dockerfile and a .dockerignore: each is parsed (and its patterns compiled)
+# once per process, by content, and read-only once made.
+_DOCKERFILES: dict[tuple, Dockerfile] = {}  # (text, build args) -> the Dockerfile
+_IGNORES: dict[str, DockerIgnore] = {}  # text -> the .dockerignore
+
+
+def _parsed(text: str, build_args: dict) -> Dockerfile:
+    key = (text, tuple(sorted((str(k), str(v)) for k, v in build_args.items())))
+    if key not in _DOCKERFILES:
+        _DOCKERFILES[key] = parse(text, build_args)
+    return _DOCKERFILES[key]
+
+
+def _parsed_ignore(text: str) -> DockerIgnore:
+    if text not in _IGNORES:
+        _IGNORES[text] = DockerIgnore(text)
+    return _IGNORES[text]
 
 
 def _state(project, relative: str | None) -> str:

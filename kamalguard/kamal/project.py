@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+import stat
 
+from ..record import Frozen
 from ..source.text import MAX_FILE_BYTES, InputError
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Frozen):
     """One config as Kamal would load it: a base deploy file, merged with one destination's overlay or not."""
 
-    root: str  # the project root: the folder that holds config/
-    base: str  # path of the base deploy file
-    destination: str | None = None
-    stdin: bool = False
+    __slots__ = ("base", "destination", "root", "stdin")
+
+    def __init__(self, root: str, base: str, destination: str | None = None, stdin: bool = False):
+        self.root = root  # the project root: the folder that holds config/
+        self.base = base  # path of the base deploy file
+        self.destination = destination
+        self.stdin = stdin
 
     @property
     def overlay(self) -> str | None:
@@ -117,7 +120,20 @@ class ProjectFiles:
     def _realpath(self, relative: str) -> str:
         real = self._real.get(relative)
         if real is None:
-            real = self._real[relative] = os.path.realpath(os.path.join(self.root, relative))
+            folder, _, name = relative.rpartition("/")
+            if os.sep != "/" or relative.startswith("/") or name in ("", ".", ".."):
+                real = os.path.realpath(os.path.join(self.root, relative))
+            else:
+                # The real path of the folder (the root is real already) plus one name, resolved only when that
+                # name is a link: as os.path.realpath would, without checking every folder up to / again.
+                real = os.path.join(self._realpath(folder) if folder else self.root, name)
+                try:
+                    link = stat.S_ISLNK(os.lstat(real).st_mode)
+                except OSError:
+                    link = False
+                if link:
+                    real = os.path.realpath(real)
+            self._real[relative] = real
         return real
 
     def inside(self, relative: str) -> bool:
@@ -139,14 +155,17 @@ class ProjectFiles:
     def read(self, relative: str) -> str | None:
         """The file's text (undecodable bytes replaced), or None when it is missing, outside, or unreadable."""
         if relative not in self._texts:
-            path = self.resolve(relative)
-            text = self.overrides.get(path) if path is not None else None
-            if text is None and path is not None and os.path.isfile(path):
-                try:
-                    with open(path, "rb") as handle:
-                        text = handle.read(MAX_FILE_BYTES).decode("utf-8", errors="replace")
-                except OSError:
-                    text = None
+            text = None
+            if self.inside(relative):
+                path = self._realpath(relative)
+                text = self.overrides.get(path)
+                if text is None:
+                    try:
+                        if stat.S_ISREG(os.stat(path).st_mode):  # one stat: it exists and is a file
+                            with open(path, "rb") as handle:
+                                text = handle.read(MAX_FILE_BYTES).decode("utf-8", errors="replace")
+                    except OSError:
+                        text = None
             self._texts[relative] = text
         return self._texts[relative]
 

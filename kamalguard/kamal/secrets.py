@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from functools import cache
 
+from ..record import Frozen, Record
 from ..redact import MASK, credential_kind, env_roots, is_structured_env, looks_like_secret_name, url_password, whole
 from ..source.document import Document
 from ..source.scalars import ErbValue
@@ -34,18 +35,22 @@ _QUOTED = {"'": re.compile(r"'((?:\\.|[^'\\])*)'", re.S), '"': re.compile(r'"((?
 _KEY_START = re.compile(r"\s*(?:export\s+)?")
 
 
-@dataclass(frozen=True)
-class Assignment:
-    key: str
-    value: str  # as dotenv reads it: quotes removed, escapes decoded. Never shown.
-    raw: str  # the value as written in the file, without its quotes
-    quote: str  # "'", '"' or "" (unquoted)
-    line: int  # 1-based, where the key is
-    column: int  # 1-based
+class Assignment(Frozen):
+    __slots__ = ("_reference", "column", "key", "line", "quote", "raw", "value")
+
+    def __init__(self, key: str, value: str, raw: str, quote: str, line: int, column: int):
+        self.key = key
+        self.value = value  # as dotenv reads it: quotes removed, escapes decoded. Never shown.
+        self.raw = raw  # the value as written in the file, without its quotes
+        self.quote = quote  # "'", '"' or "" (unquoted)
+        self.line = line  # 1-based, where the key is
+        self.column = column  # 1-based
+        # decided once: the rules and redaction all ask, for every config that reads the file
+        self._reference = quote != "'" and bool(_SUBSTITUTION.search(value)) and not self.hidden_literal()
 
     @property
     def reference(self) -> bool:
-        return self.quote != "'" and bool(_SUBSTITUTION.search(self.value)) and not self.hidden_literal()
+        return self._reference
 
     @property
     def literal(self) -> bool:
@@ -63,11 +68,13 @@ class Assignment:
         return set()
 
 
-@dataclass
-class SecretsFile:
-    path: str  # relative to the project root
-    assignments: list[Assignment]
-    document: Document  # the file with every value replaced by ***, for findings that point at its lines
+class SecretsFile(Record):
+    __slots__ = ("assignments", "document", "path")
+
+    def __init__(self, path: str, assignments: list[Assignment], document: Document):
+        self.path = path  # relative to the project root
+        self.assignments = assignments
+        self.document = document  # the file with every value replaced by ***, for findings that point at its lines
 
     def literals(self) -> list[Assignment]:
         """The assignments that write a value out, except helper variables: a value other lines of the file use
@@ -78,11 +85,13 @@ class SecretsFile:
             a.key in used and not looks_like_secret_name(a.key) and not credential_kind(a.value))]
 
 
-@dataclass
-class Secrets:
-    candidates: list[str]  # the files Kamal tries, in order
-    files: list[SecretsFile] = field(default_factory=list)  # those of them that exist in the project
-    known: bool = True  # False when ERB names the secrets path, or a file lies outside the project
+class Secrets(Record):
+    __slots__ = ("candidates", "files", "known")
+
+    def __init__(self, candidates: list[str], files: list[SecretsFile] | None = None, known: bool = True):
+        self.candidates = candidates  # the files Kamal tries, in order
+        self.files: list[SecretsFile] = [] if files is None else files  # those of them that exist in the project
+        self.known = known  # False when ERB names the secrets path, or a file lies outside the project
 
     @property
     def names(self) -> set[str]:
@@ -131,16 +140,28 @@ def literal_values(view, project) -> set[str]:
     return found
 
 
+# text -> (its assignments, the text as findings show it): parsed once per process, however many configs read the
+# same file (every destination of a project reads .kamal/secrets-common; redaction and the rules both need it).
+_PARSED: dict[str, tuple[tuple[Assignment, ...], str]] = {}
+
+
 def parse(text: str, path: str, shown: str | None = None) -> SecretsFile:
     """A dotenv file's assignments, with the line and column of each key. Nothing is expanded or run."""
+    if text not in _PARSED:
+        _PARSED[text] = _parse(text)
+    assignments, masked = _PARSED[text]
+    return SecretsFile(path, list(assignments), Document(SourceText(path=shown or path, text=masked)))
+
+
+def _parse(text: str) -> tuple[tuple[Assignment, ...], str]:
+    text = text.replace("\r\n", "\n")
+    if not text.strip():  # an empty file defines nothing: no need to load python-dotenv's parser
+        return (), text
     import io
 
-    from dotenv.parser import parse_stream
-
-    text = text.replace("\r\n", "\n")
     lines = text.split("\n")
     assignments: list[Assignment] = []
-    for binding in parse_stream(io.StringIO(text)):
+    for binding in _dotenv_parser().parse_stream(io.StringIO(text)):
         if binding.key is None or binding.error:
             continue
         original = binding.original.string
@@ -149,7 +170,28 @@ def parse(text: str, path: str, shown: str | None = None) -> SecretsFile:
         column = _key_column(lines[line - 1] if line - 1 < len(lines) else "", binding.key)
         raw, quote = _written_value(body)
         assignments.append(Assignment(binding.key, binding.value or "", raw, quote, line, column))
-    return SecretsFile(path, assignments, Document(SourceText(path=shown or path, text=_masked(lines, assignments))))
+    return tuple(assignments), _masked(lines, assignments)
+
+
+@cache
+def _dotenv_parser():
+    """python-dotenv's parser module, `dotenv.parser`, loaded from its file on its own. Imported the usual way, it
+    first runs the package's __init__, which loads python-dotenv's file-loading API and with it logging, tempfile
+    and shutil (6 to 8 ms, some 7% of a check) for code kamalguard never calls; the parser itself needs only
+    codecs, re and typing. A python-dotenv laid out differently gets the usual import."""
+    import importlib.util
+
+    package = importlib.util.find_spec("dotenv")  # found, not imported
+    folders = package.submodule_search_locations if package is not None else None
+    path = os.path.join(folders[0], "parser.py") if folders else None
+    if path is None or not os.path.isfile(path):
+        from dotenv import parser
+
+        return parser
+    spec = importlib.util.spec_from_file_location("dotenv.parser", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _written_value(body: str) -> tuple[str, str]:
@@ -183,11 +225,13 @@ def _masked(lines: list[str], assignments: list[Assignment]) -> str:
     return "\n".join(shown)
 
 
-@dataclass(frozen=True)
-class Reference:
-    path: tuple  # where the config names the secret
-    name: str  # the secret Kamal looks up
-    what: str  # what the secret is for, in words
+class Reference(Frozen):
+    __slots__ = ("name", "path", "what")
+
+    def __init__(self, path: tuple, name: str, what: str):
+        self.path = path  # where the config names the secret
+        self.name = name  # the secret Kamal looks up
+        self.what = what  # what the secret is for, in words
 
 
 def references(view) -> list[Reference]:

@@ -6,8 +6,7 @@ finding in a destination's merged view points into the overlay when the overlay 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..record import Frozen
 from ..source.document import Document, Loc, Path
 from ..source.nodes import Node
 from ..source.scalars import ErbValue
@@ -27,8 +26,10 @@ def deep_merge(base, overlay):
 
 def lookup(data, path: Path, default=MISSING):
     for part in path:
-        if isinstance(data, dict) and isinstance(part, str) and part in data:
-            data = data[part]
+        if isinstance(data, dict):
+            data = data.get(part, MISSING)  # keys are strings (ruby_key): a part of another type finds nothing
+            if data is MISSING:
+                return default
         elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
             data = data[part]
         else:
@@ -41,21 +42,27 @@ def slash(path: Path) -> str:
     return "/".join(str(p) for p in path)
 
 
-@dataclass(frozen=True)
-class Origin:
-    doc: Document
-    loc: Loc
+class Origin(Frozen):
+    __slots__ = ("doc", "loc")
+
+    def __init__(self, doc: Document, loc: Loc):
+        self.doc = doc
+        self.loc = loc
 
 
-@dataclass(frozen=True)
-class Container:
+class Container(Frozen):
     """Something Kamal starts with `docker run`: a role, an accessory, or kamal-proxy itself."""
 
-    kind: str  # "role" | "accessory" | "proxy"
-    name: str
-    path: Path  # where its settings live: ("servers", "web"), ("accessories", "db"), ("proxy", "run")
-    config: object  # its merged settings: a dict, or a host list for a role written as one
-    implicit: bool = False  # the `web` role of a plain `servers:` host list
+    __slots__ = ("_options", "config", "implicit", "kind", "name", "path")
+
+    def __init__(self, kind: str, name: str, path: Path, config: object, implicit: bool = False):
+        self.kind = kind  # "role" | "accessory" | "proxy"
+        self.name = name
+        self.path = path  # where its settings live: ("servers", "web"), ("accessories", "db"), ("proxy", "run")
+        self.config = config  # its merged settings: a dict, or a host list for a role written as one
+        self.implicit = implicit  # the `web` role of a plain `servers:` host list
+        options = config.get("options") if isinstance(config, dict) else None
+        self._options = options if isinstance(options, dict) else {}  # every hardening rule asks, many times
 
     @property
     def options_path(self) -> Path:
@@ -63,8 +70,7 @@ class Container:
 
     @property
     def options(self) -> dict:
-        options = self.config.get("options") if isinstance(self.config, dict) else None
-        return options if isinstance(options, dict) else {}
+        return self._options
 
     @property
     def label(self) -> str:
@@ -74,6 +80,9 @@ class Container:
 
 
 class View:
+    """A view never changes once made (a patched config gets a new one), so its containers are found once; every
+    rule asks for them."""
+
     def __init__(self, layers: list[Document], destination: str | None = None):
         self.layers = layers  # base first, then the destination's overlay
         self.destination = destination
@@ -82,6 +91,9 @@ class View:
             for doc in layers:
                 data = doc.data if data is None else deep_merge(data, doc.data)
         self.data: dict | None = data
+        self._roles: tuple[Container, ...] | None = None
+        self._accessories: tuple[Container, ...] | None = None
+        self._proxy: Container | object | None = MISSING
 
     @property
     def base(self) -> Document:
@@ -136,19 +148,24 @@ class View:
         return origin is not None and origin.doc.is_erb(path)
 
     def roles(self) -> list[Container]:
-        servers = self.get(("servers",))
-        if isinstance(servers, list):
-            return [Container("role", "web", ("servers", "web"), {"hosts": servers}, implicit=True)]
-        if not isinstance(servers, dict):
-            return []
-        return [Container("role", str(name), ("servers", name), config) for name, config in servers.items()]
+        if self._roles is None:
+            servers = self.get(("servers",))
+            if isinstance(servers, list):
+                self._roles = (Container("role", "web", ("servers", "web"), {"hosts": servers}, implicit=True),)
+            elif isinstance(servers, dict):
+                self._roles = tuple(Container("role", str(name), ("servers", name), config)
+                                    for name, config in servers.items())
+            else:
+                self._roles = ()
+        return list(self._roles)
 
     def accessories(self) -> list[Container]:
-        accessories = self.get(("accessories",))
-        if not isinstance(accessories, dict):
-            return []
-        return [Container("accessory", str(name), ("accessories", name), config)
-                for name, config in accessories.items() if isinstance(config, dict)]
+        if self._accessories is None:
+            accessories = self.get(("accessories",))
+            self._accessories = tuple(Container("accessory", str(name), ("accessories", name), config)
+                                      for name, config in accessories.items() if isinstance(config, dict)) \
+                if isinstance(accessories, dict) else ()
+        return list(self._accessories)
 
     def primary_role_name(self) -> str:
         return self.get(("primary_role",)) or "web"
@@ -184,11 +201,11 @@ class View:
 
     def proxy(self) -> Container | None:
         """kamal-proxy runs wherever a role uses the proxy; its `docker run` options live in proxy.run."""
-        proxy = self.get(("proxy",))
-        run = proxy.get("run") if isinstance(proxy, dict) else None
-        if not isinstance(run, dict):
-            return None
-        return Container("proxy", "kamal-proxy", ("proxy", "run"), run)
+        if self._proxy is MISSING:
+            proxy = self.get(("proxy",))
+            run = proxy.get("run") if isinstance(proxy, dict) else None
+            self._proxy = Container("proxy", "kamal-proxy", ("proxy", "run"), run) if isinstance(run, dict) else None
+        return self._proxy
 
     def containers(self) -> list[Container]:
         proxy = self.proxy()

@@ -6,7 +6,8 @@ Each format module has `render(outcome, options) -> str`.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+
+from ..record import Frozen
 
 FORMATS = {
     "text": "text",
@@ -19,9 +20,11 @@ FORMATS = {
 }
 
 
-@dataclass(frozen=True)
-class Options:
-    color: bool = False
+class Options(Frozen):
+    __slots__ = ("color",)
+
+    def __init__(self, color: bool = False):
+        self.color = color
 
 
 def render(name: str, outcome, options: Options) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from ..fix.edits import AddItems, Edit, HostListToRoleMap, SetKey
 from ..kamal.view import Container, View, slash
+from ..record import Frozen, Record
 from ..source.document import Document, Path
 
 SEVERITIES = ("error", "warning", "info")
@@ -20,13 +20,23 @@ RANK = {"info": 1, "warning": 2, "error": 3}
 DOCS_URL = "https://github.com/kamalguard/kamalguard/blob/main/docs/rules.md"
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(Frozen):
     """A small project: config/deploy.yml plus any other files the rule reads, and options to check it with."""
 
-    files: dict
-    destination: str | None = None
-    policy: dict | None = None
+    __slots__ = ("_files", "destination", "policy", "written")
+
+    def __init__(self, written: dict, destination: str | None = None, policy: dict | None = None):
+        self.written = written  # project path -> text, indented as written in the rule's module
+        self.destination = destination
+        self.policy = policy
+        self._files: dict | None = None
+
+    @property
+    def files(self) -> dict:
+        """Project path -> file text. Dedented on first use: only the tests and the docs read examples."""
+        if self._files is None:
+            self._files = {path: inspect.cleandoc(text) + "\n" for path, text in self.written.items()}
+        return self._files
 
     @property
     def deploy(self) -> str:
@@ -37,28 +47,55 @@ def example(deploy: str, destination: str | None = None, policy: dict | None = N
     """`example(yaml, Dockerfile="...", dockerignore="...")`; keyword names map to project files."""
     names = {"Dockerfile": "Dockerfile", "dockerignore": ".dockerignore", "secrets": ".kamal/secrets",
              "gitignore": ".gitignore", "overlay": f"config/deploy.{destination}.yml"}
-    project = {"config/deploy.yml": inspect.cleandoc(deploy) + "\n"}
+    project = {"config/deploy.yml": deploy}
     for name, text in files.items():
-        project[names.get(name, name)] = inspect.cleandoc(text) + "\n"
+        project[names.get(name, name)] = text
     return Example(project, destination, policy)
 
 
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    slug: str
-    severity: str
-    summary: str  # one line: what is wrong when it fires
-    docs: str  # Markdown: what it checks, why, how to fix
-    check: Callable[[Context], Iterable[None] | None]
-    family: str = "structural"
-    references: tuple[tuple[str, str], ...] = ()  # (title, url)
-    fix: str = "none"  # "safe", "unsafe", "none", or "safe/unsafe: when" in words
-    failing: Example | None = None
-    passing: Example | None = None
-    settings: dict = field(default_factory=dict)  # per-rule policy settings and their defaults
-    # "config": runs on the merged view; "file": on each file, even one that won't load; "post": after suppressions
-    scope: str = "config"
+class Rule(Frozen):
+    __slots__ = (
+        "_docs",
+        "check",
+        "failing",
+        "family",
+        "fix",
+        "id",
+        "passing",
+        "references",
+        "scope",
+        "settings",
+        "severity",
+        "slug",
+        "summary",
+    )
+
+    def __init__(self, id: str, slug: str, severity: str, summary: str, docs: str | None,
+                 check: Callable[[Context], Iterable[None] | None], family: str = "structural",
+                 references: tuple[tuple[str, str], ...] = (), fix: str = "none", failing: Example | None = None,
+                 passing: Example | None = None, settings: dict | None = None, scope: str = "config"):
+        self.id = id
+        self.slug = slug
+        self.severity = severity
+        self.summary = summary  # one line: what is wrong when it fires
+        self.check = check
+        self.family = family
+        self.references = references  # (title, url)
+        self.fix = fix  # "safe", "unsafe", "none", or "safe/unsafe: when" in words
+        self.failing = failing
+        self.passing = passing
+        self.settings: dict = {} if settings is None else settings  # per-rule policy settings and their defaults
+        # "config": runs on the merged view; "file": on each file, even one that won't load; "post": after
+        # suppressions
+        self.scope = scope
+        self._docs = docs  # None: the check function's docstring
+
+    @property
+    def docs(self) -> str:
+        """Markdown: what it checks, why, how to fix. A docstring is dedented on first use: a check never reads it."""
+        if self._docs is None:
+            self._docs = inspect.cleandoc(self.check.__doc__ or "")
+        return self._docs
 
     @property
     def title(self) -> str:
@@ -82,40 +119,63 @@ def rule(*, id: str, slug: str, severity: str, summary: str, family: str = "stru
     assert severity in SEVERITIES, severity
 
     def register(check: Callable) -> Rule:
-        new = Rule(id=id, slug=slug, severity=severity, summary=summary, docs=inspect.cleandoc(check.__doc__ or ""),
-                   check=check, family=family, references=tuple(references), fix=fix, failing=failing,
-                   passing=passing, settings=dict(settings or {}), scope=scope)
+        new = Rule(id=id, slug=slug, severity=severity, summary=summary, docs=None, check=check, family=family,
+                   references=tuple(references), fix=fix, failing=failing, passing=passing,
+                   settings=dict(settings or {}), scope=scope)
         _REGISTERED.append(new)
         return new
 
     return register
 
 
-@dataclass(frozen=True)
-class Fix:
-    safety: str  # "safe" | "unsafe"
-    description: str  # what the patch does
-    note: str  # the behaviour change a reviewer must accept, one line
-    edits: tuple[Edit, ...]
+class Fix(Frozen):
+    __slots__ = ("description", "edits", "note", "safety")
+
+    def __init__(self, safety: str, description: str, note: str, edits: tuple[Edit, ...]):
+        self.safety = safety  # "safe" | "unsafe"
+        self.description = description  # what the patch does
+        self.note = note  # the behaviour change a reviewer must accept, one line
+        self.edits = edits
 
 
-@dataclass
-class Finding:
-    rule: Rule
-    severity: str
-    message: str
-    file: str
-    line: int  # 1-based
-    column: int
-    end_line: int
-    end_column: int
-    path: Path
-    role: str | None = None
-    accessory: str | None = None
-    destination: str | None = None
-    fix: Fix | None = None
-    suppressed: str | None = None  # the reason, when a suppression or exclusion covers it
-    source_line: str = ""
+class Finding(Record):
+    __slots__ = (
+        "accessory",
+        "column",
+        "destination",
+        "end_column",
+        "end_line",
+        "file",
+        "fix",
+        "line",
+        "message",
+        "path",
+        "role",
+        "rule",
+        "severity",
+        "source_line",
+        "suppressed",
+    )
+
+    def __init__(self, rule: Rule, severity: str, message: str, file: str, line: int, column: int, end_line: int,
+                 end_column: int, path: Path, role: str | None = None, accessory: str | None = None,
+                 destination: str | None = None, fix: Fix | None = None, suppressed: str | None = None,
+                 source_line: str = ""):
+        self.rule = rule
+        self.severity = severity
+        self.message = message
+        self.file = file
+        self.line = line  # 1-based
+        self.column = column
+        self.end_line = end_line
+        self.end_column = end_column
+        self.path = path
+        self.role = role
+        self.accessory = accessory
+        self.destination = destination
+        self.fix = fix
+        self.suppressed = suppressed  # the reason, when a suppression or exclusion covers it
+        self.source_line = source_line
 
     @property
     def sort_key(self):

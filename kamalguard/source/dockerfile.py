@@ -12,7 +12,8 @@ expansion from ENV and ARG. Nothing is executed; unknown or malformed lines are 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from ..record import Record
 
 _DIRECTIVE = re.compile(r"#\s*([a-zA-Z_]+)\s*=\s*(\S+)\s*$")
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
@@ -21,30 +22,52 @@ _HEREDOC_KEYWORDS = ("RUN", "COPY", "ADD")
 ROOT_USERS = ("root", "0")
 
 
-@dataclass
-class Instruction:
-    keyword: str  # upper case: FROM, RUN, USER, ...
-    args: str  # the arguments, continuation lines joined
-    line: int  # 1-based line where it starts
-    end_line: int
-    heredocs: list[str] = field(default_factory=list)
+class Instruction(Record):
+    __slots__ = ("args", "end_line", "heredocs", "keyword", "line")
+
+    def __init__(self, keyword: str, args: str, line: int, end_line: int, heredocs: list[str] | None = None):
+        self.keyword = keyword  # upper case: FROM, RUN, USER, ...
+        self.args = args  # the arguments, continuation lines joined
+        self.line = line  # 1-based line where it starts
+        self.end_line = end_line
+        self.heredocs: list[str] = [] if heredocs is None else heredocs
 
 
-@dataclass
-class Stage:
-    index: int
-    name: str | None
-    image: str  # the base image, ARGs substituted
-    line: int
-    instructions: list[Instruction] = field(default_factory=list)
-    parent: Stage | None = None  # the earlier stage this one is built FROM
-    workdir: str = "/"
-    user: str | None = None  # the last USER in effect (inherited from a parent stage)
-    user_line: int | None = None
-    user_known: bool = True  # False when the USER names a variable with no value kamalguard can see
-    healthcheck: str | None = None  # "NONE", or the command; None when never set
-    env: dict[str, str] = field(default_factory=dict)
-    args: dict[str, str] = field(default_factory=dict)  # this stage's own ARGs (they end with the stage)
+class Stage(Record):
+    __slots__ = (
+        "args",
+        "env",
+        "healthcheck",
+        "image",
+        "index",
+        "instructions",
+        "line",
+        "name",
+        "parent",
+        "user",
+        "user_known",
+        "user_line",
+        "workdir",
+    )
+
+    def __init__(self, index: int, name: str | None, image: str, line: int,
+                 instructions: list[Instruction] | None = None, parent: Stage | None = None, workdir: str = "/",
+                 user: str | None = None, user_line: int | None = None, user_known: bool = True,
+                 healthcheck: str | None = None, env: dict[str, str] | None = None,
+                 args: dict[str, str] | None = None):
+        self.index = index
+        self.name = name
+        self.image = image  # the base image, ARGs substituted
+        self.line = line
+        self.instructions: list[Instruction] = [] if instructions is None else instructions
+        self.parent = parent  # the earlier stage this one is built FROM
+        self.workdir = workdir
+        self.user = user  # the last USER in effect (inherited from a parent stage)
+        self.user_line = user_line
+        self.user_known = user_known  # False when the USER names a variable with no value kamalguard can see
+        self.healthcheck = healthcheck  # "NONE", or the command; None when never set
+        self.env: dict[str, str] = {} if env is None else env
+        self.args: dict[str, str] = {} if args is None else args  # this stage's own ARGs (they end with the stage)
 
     @property
     def base_image(self) -> str:
@@ -74,10 +97,12 @@ class Stage:
         return name in ROOT_USERS
 
 
-@dataclass
-class Dockerfile:
-    stages: list[Stage]
-    global_args: dict[str, str]
+class Dockerfile(Record):
+    __slots__ = ("global_args", "stages")
+
+    def __init__(self, stages: list[Stage], global_args: dict[str, str]):
+        self.stages = stages
+        self.global_args = global_args
 
     def stage(self, target: str | None = None) -> Stage | None:
         """The stage an image is built from: `target` (builder.target) when given, else the last one."""

@@ -8,8 +8,8 @@ finding about a path can name a line and column.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
 
+from ..record import Frozen, Record
 from .erb import Masked, mask
 from .nodes import MAX_DEPTH, MAX_NODES, Alias, Mapping, Node, Scalar, Sequence, YamlSyntaxError, compose, is_merge_key
 from .scalars import ErbValue
@@ -18,48 +18,59 @@ from .text import DecodeError, SourceText
 Path = tuple  # of str keys and int indexes
 
 
-@dataclass(frozen=True)
-class Loc:
+class Loc(Frozen):
     """Where the value at a path was written: its key node (None for list items and the root) and value node.
 
     `via` is "alias" when the path is reached through `*alias`, "merge" when through a `<<` merge key: editing
     such a node edits every place that shares it.
     """
 
-    key: Node | None
-    value: Node
-    via: str | None = None
+    __slots__ = ("key", "value", "via")
+
+    def __init__(self, key: Node | None, value: Node, via: str | None = None):
+        self.key = key
+        self.value = value
+        self.via = via
 
 
-@dataclass(frozen=True)
-class Duplicate:
-    path: Path  # the mapping's path
-    key: str
-    first: Node
-    again: Node
+class Duplicate(Frozen):
+    __slots__ = ("again", "first", "key", "path")
+
+    def __init__(self, path: Path, key: str, first: Node, again: Node):
+        self.path = path  # the mapping's path
+        self.key = key
+        self.first = first
+        self.again = again
 
 
-@dataclass
-class Problem:
+class Problem(Record):
     """Why the file could not be loaded at all (a KG001 finding), and where."""
 
-    message: str
-    index: int = 0
-    line: int | None = None  # 1-based, when known without an index
-    column: int | None = None
-    erb: bool = False  # the failure comes from YAML that ERB would write
+    __slots__ = ("column", "erb", "index", "line", "message")
+
+    def __init__(self, message: str, index: int = 0, line: int | None = None, column: int | None = None,
+                 erb: bool = False):
+        self.message = message
+        self.index = index
+        self.line = line  # 1-based, when known without an index
+        self.column = column
+        self.erb = erb  # the failure comes from YAML that ERB would write
 
 
-@dataclass
-class Document:
-    source: SourceText
-    masked: Masked | None = None
-    root: Node | None = None
-    more_documents: bool = False
-    problem: Problem | None = None
-    data: object = None
-    locations: dict[Path, Loc] = field(default_factory=dict)
-    duplicates: list[Duplicate] = field(default_factory=list)
+class Document(Record):
+    __slots__ = ("data", "duplicates", "locations", "masked", "more_documents", "problem", "root", "source")
+
+    def __init__(self, source: SourceText, masked: Masked | None = None, root: Node | None = None,
+                 more_documents: bool = False, problem: Problem | None = None, data: object = None,
+                 locations: dict[Path, Loc] | None = None, duplicates: list[Duplicate] | None = None):
+        self.source = source
+        self.masked = masked
+        self.root = root
+        self.more_documents = more_documents
+        self.problem = problem
+        self.data = data
+        self.locations: dict[Path, Loc] = {} if locations is None else locations
+        self.duplicates: list[Duplicate] = [] if duplicates is None else duplicates
 
     @property
     def path(self) -> str:
@@ -166,10 +177,15 @@ class _Builder:
         result: dict = {}
         own: dict[str, Node] = {}
         for key_node, value_node in node.entries:
-            if is_merge_key(key_node):
-                self.merge(result, key_node, value_node, path, via)
-                continue
-            key = ruby_key(self.value(key_node, path, via) if not isinstance(key_node, Scalar) else key_node.value)
+            if isinstance(key_node, Scalar):
+                if key_node.text == "<<" and is_merge_key(key_node):
+                    self.merge(result, key_node, value_node, path, via)
+                    continue
+                key = key_node.value
+            else:
+                key = self.value(key_node, path, via)
+            if not isinstance(key, str):  # most keys are strings already
+                key = ruby_key(key)
             if key in own and not self._alternatives(own[key], key_node):
                 self.doc.duplicates.append(Duplicate(path, key, own[key], key_node))
             own[key] = key_node

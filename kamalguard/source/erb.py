@@ -15,28 +15,32 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+
+from ..record import Frozen, Record
 
 # Blanks up to the end of the line (or of the text): what may follow a tag that stands alone on its line.
-_BLANK_TO_EOL = re.compile(r"[^\S\n]*(?:\n|\Z)")
+# (compiled on first use, by the re module's cache: most deploy files have no ERB)
+_BLANK_TO_EOL = r"[^\S\n]*(?:\n|\Z)"
 
 
-@dataclass(frozen=True)
-class ErbTag:
-    start: int
-    end: int
-    output: bool  # `<%= %>`: it writes text into the YAML
-    whole_line: bool  # nothing but blanks around it on its lines
+class ErbTag(Frozen):
+    __slots__ = ("end", "output", "start", "whole_line")
+
+    def __init__(self, start: int, end: int, output: bool, whole_line: bool):
+        self.start = start
+        self.end = end
+        self.output = output  # `<%= %>`: it writes text into the YAML
+        self.whole_line = whole_line  # nothing but blanks around it on its lines
 
 
-@dataclass
-class Masked:
-    text: str
-    tags: list[ErbTag]
-    unclosed_at: int | None = None  # index of a `<%` that never closes
+class Masked(Record):
+    __slots__ = ("_inline", "_starts", "tags", "text", "unclosed_at")
 
-    def __post_init__(self) -> None:
-        self._inline = [t for t in self.tags if not t.whole_line]
+    def __init__(self, text: str, tags: list[ErbTag], unclosed_at: int | None = None):
+        self.text = text
+        self.tags = tags
+        self.unclosed_at = unclosed_at  # index of a `<%` that never closes
+        self._inline = [t for t in tags if not t.whole_line]
         self._starts = [t.start for t in self._inline]
 
     def overlaps(self, start: int, end: int) -> bool:
@@ -117,7 +121,7 @@ def mask(text: str) -> Masked:
             break
         output = text.startswith("<%=", start)
         line_start = _line_start_if_blank_before(text, start)
-        whole = line_start is not None and _BLANK_TO_EOL.match(text, end) is not None
+        whole = line_start is not None and re.compile(_BLANK_TO_EOL).match(text, end) is not None
         pieces.append(text[pos:start])
         if whole and not output:
             # line-start of the tag is blank, so commenting the first visible char keeps the tag's lines valid

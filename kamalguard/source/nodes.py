@@ -40,7 +40,11 @@ class Scalar(Node):
     __slots__ = ("erb", "style", "text", "value")
 
     def __init__(self, start, end, anchor, tag, text: str, style: str):
-        super().__init__(start, end, anchor, tag)
+        # Node's fields are set here, not through super().__init__: one call less for each of a file's scalars
+        self.start = start
+        self.end = end
+        self.anchor = anchor
+        self.tag = tag
         self.text = text
         self.style = style  # "" plain, "'", '"', "|", ">"
         self.value = resolve(text, not style, tag)
@@ -119,8 +123,11 @@ def compose(text: str) -> tuple[Node | None, bool, bool]:
             event = parser.get_event()
             kind = type(event)
             if kind is scalar_event:
-                node = Scalar(event.start_mark.index, event.end_mark.index, event.anchor, event.tag,
-                              event.value, event.style or "")
+                anchor = event.anchor
+                node = Scalar(event.start_mark.index, event.end_mark.index, anchor, event.tag, event.value,
+                              event.style or "")
+                if anchor:
+                    anchors[anchor] = node
                 count += 1
             elif kind is alias_event:
                 target = anchors.get(event.anchor)
@@ -157,8 +164,6 @@ def compose(text: str) -> tuple[Node | None, bool, bool]:
                 continue
             if count > MAX_NODES:
                 raise _too_many(event)
-            if kind is scalar_event and event.anchor:
-                anchors[event.anchor] = node
             if not stack:
                 root = node
                 continue

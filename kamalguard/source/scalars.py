@@ -142,6 +142,11 @@ _TAGGED = {
 }
 
 
+# text -> value of the plain scalars seen so far: keys and values repeat within a file and across the files of one
+# run, and the values are immutable.
+_PLAIN: dict[str, object] = {}
+
+
 def resolve(text: str, plain: bool, tag: str | None):
     """A scalar's Ruby value: quoted and block scalars are strings; core tags on plain scalars are honoured."""
     if not plain:
@@ -152,4 +157,8 @@ def resolve(text: str, plain: bool, tag: str | None):
             return convert(text)
         except (TypeError, ValueError):
             return text
-    return resolve_plain(text)
+    try:
+        return _PLAIN[text]
+    except KeyError:
+        value = _PLAIN[text] = resolve_plain(text)
+        return value

@@ -9,7 +9,8 @@ from __future__ import annotations
 import bisect
 import os
 import stat
-from dataclasses import dataclass, field
+
+from ..record import Record
 
 BOM = "\ufeff"
 # The size limit for every file kamalguard reads (deploy files, overlays, policies, project files), in one place.
@@ -30,16 +31,19 @@ class DecodeError(Exception):
         self.column = column
 
 
-@dataclass
-class SourceText:
-    path: str  # as shown to the user (relative where possible)
-    text: str  # decoded, BOM removed, CRLF -> LF
-    raw: bytes = b""
-    bom: bool = False
-    crlf: bool = False  # the file's line breaks are CRLF (the majority of them)
-    mtime_ns: int | None = None
-    real_path: str | None = None  # symlinks resolved: the file a write must replace
-    _line_starts: list[int] = field(default_factory=list, repr=False)
+class SourceText(Record):
+    __slots__ = ("_line_starts", "bom", "crlf", "mtime_ns", "path", "raw", "real_path", "text")
+
+    def __init__(self, path: str, text: str, raw: bytes = b"", bom: bool = False, crlf: bool = False,
+                 mtime_ns: int | None = None, real_path: str | None = None):
+        self.path = path  # as shown to the user (relative where possible)
+        self.text = text  # decoded, BOM removed, CRLF -> LF
+        self.raw = raw
+        self.bom = bom
+        self.crlf = crlf  # the file's line breaks are CRLF (the majority of them)
+        self.mtime_ns = mtime_ns
+        self.real_path = real_path  # symlinks resolved: the file a write must replace
+        self._line_starts: list[int] = []
 
     @property
     def line_starts(self) -> list[int]:

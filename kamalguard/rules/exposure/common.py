@@ -4,8 +4,8 @@ config deploys to."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from ...record import Frozen
 from ...source.scalars import ErbValue
 
 ALL_INTERFACES = ("", "0.0.0.0", "::", "[::]")
@@ -13,14 +13,16 @@ DOCKER_PORTS = "https://docs.docker.com/engine/network/port-publishing/"
 DOCKER_UFW = "https://docs.docker.com/engine/network/packet-filtering-firewalls/#docker-and-ufw"
 
 
-@dataclass(frozen=True)
-class Publish:
+class Publish(Frozen):
     """One `--publish [IP:][HOST:]CONTAINER[/PROTO]` spec."""
 
-    address: str  # the host address it binds, "" for every interface
-    host: str  # the host port ("" when Docker picks one)
-    container: str
-    protocol: str  # "" or "/udp", "/tcp", "/sctp"
+    __slots__ = ("address", "container", "host", "protocol")
+
+    def __init__(self, address: str, host: str, container: str, protocol: str):
+        self.address = address  # the host address it binds, "" for every interface
+        self.host = host  # the host port ("" when Docker picks one)
+        self.container = container
+        self.protocol = protocol  # "" or "/udp", "/tcp", "/sctp"
 
     @property
     def every_interface(self) -> bool:

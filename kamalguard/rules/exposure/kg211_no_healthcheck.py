@@ -6,7 +6,8 @@ from ..base import example, rule
 from ..hardening.common import cis
 
 # A Rails route for the default health check: `get "up" => "rails/health#show"`, or any route naming /up.
-_UP_ROUTE = re.compile(r"""["']/?up["']|rails/health""")
+# compiled on first use (by the re module's cache): only when config/routes.rb is read
+_UP_ROUTE = r"""["']/?up["']|rails/health"""
 HEALTH_OPTIONS = ("health-cmd", "no-healthcheck")
 
 
@@ -85,7 +86,7 @@ def check(ctx):
         if proxy is not None:
             healthcheck = proxy.get("healthcheck")
             path = healthcheck.get("path") if isinstance(healthcheck, dict) else None
-            if path is None and routes is not None and not _UP_ROUTE.search(routes):
+            if path is None and routes is not None and not re.search(_UP_ROUTE, routes):
                 where = (*role.path, "proxy") if view.has((*role.path, "proxy")) else ("proxy",)
                 ctx.report(where, f"kamal-proxy checks GET /up before it sends traffic to a new version of "
                                   f"{role.label}, but config/routes.rb defines no /up, so the deploy times out: add "

@@ -15,11 +15,11 @@ import json
 import os
 import posixpath
 import re
-from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from ...fix.edits import Edit, HostListToRoleMap
 from ...kamal.view import Container
+from ...record import Frozen
 from ...source.scalars import ErbValue
 from ..base import option_edits
 
@@ -132,6 +132,7 @@ def docker_flags() -> dict:
         return json.load(handle)
 
 
+@cache
 def aliases_of(name: str) -> tuple[str, ...]:
     return tuple(alias for alias, canonical in docker_flags()["aliases"].items() if canonical == name)
 
@@ -190,15 +191,17 @@ def show_size(size: int) -> str:
 # --- mounts ----------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(Frozen):
     """A path mounted into a container, and where the config says so."""
 
-    path: tuple  # in the merged view
-    source: str | None  # the host path or volume name; None for an anonymous volume or a tmpfs
-    target: str | None  # the path inside the container; None when it cannot be read
-    writable: bool
-    unknown: bool = False  # ERB writes it
+    __slots__ = ("path", "source", "target", "unknown", "writable")
+
+    def __init__(self, path: tuple, source: str | None, target: str | None, writable: bool, unknown: bool = False):
+        self.path = path  # in the merged view
+        self.source = source  # the host path or volume name; None for an anonymous volume or a tmpfs
+        self.target = target  # the path inside the container; None when it cannot be read
+        self.writable = writable
+        self.unknown = unknown  # ERB writes it
 
 
 def normal_path(path: str) -> str:
@@ -250,7 +253,15 @@ def _path_config(entry) -> tuple[str | None, str | None, bool] | None:
 
 def mounts(ctx, container: Container) -> list[Mount]:
     """Everything mounted into the container: options `volume`, `mount` and `tmpfs`; for a role the root `volumes`
-    and the assets volume; for an accessory its `volumes`, `directories` and `files`."""
+    and the assets volume; for an accessory its `volumes`, `directories` and `files`. Found once per check: several
+    rules ask."""
+    key = ("mounts", container.path)
+    if key not in ctx.cache:
+        ctx.cache[key] = _mounts(ctx, container)
+    return ctx.cache[key]
+
+
+def _mounts(ctx, container: Container) -> list[Mount]:
     found: list[Mount] = []
     options = container.options
     for key in ("volume", "mount", "tmpfs"):
@@ -294,14 +305,16 @@ def mounts(ctx, container: Container) -> list[Mount]:
 # --- images ------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ImageProfile:
+class ImageProfile(Frozen):
     """What an image needs to run hardened."""
 
-    writable: tuple[str, ...]  # paths it writes outside its VOLUMEs (which stay writable with --read-only)
-    # Its entrypoint starts as root and switches to a service user (gosu/su-exec): with cap-drop ALL it needs
-    # these back, unless `user:` starts it as that user already.
-    switch_user_caps: tuple[str, ...] = ()
+    __slots__ = ("switch_user_caps", "writable")
+
+    def __init__(self, writable: tuple[str, ...], switch_user_caps: tuple[str, ...] = ()):
+        self.writable = writable  # paths it writes outside its VOLUMEs (which stay writable with --read-only)
+        # Its entrypoint starts as root and switches to a service user (gosu/su-exec): with cap-drop ALL it needs
+        # these back, unless `user:` starts it as that user already.
+        self.switch_user_caps = switch_user_caps
 
 
 _SWITCH = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID")

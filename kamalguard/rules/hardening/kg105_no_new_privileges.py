@@ -14,14 +14,15 @@ from .common import (
     unknown,
 )
 
-_SETTING = re.compile(r"no-new-privileges(?:[=:](.*))?\Z")
+# compiled on first use (by the re module's cache): most configs set no security-opt
+_SETTING = r"no-new-privileges(?:[=:](.*))?\Z"
 _TRUE = {"1", "t", "true"}  # Go's strconv.ParseBool, which the Docker daemon uses
 _FALSE = {"0", "f", "false"}
 
 
 def no_new_privileges(value) -> bool | None:
     """True/False for a `no-new-privileges[:bool]` security option; None for any other option."""
-    match = _SETTING.match(str(value).strip())
+    match = re.match(_SETTING, str(value).strip())
     if not match:
         return None
     flag = match.group(1)

@@ -3,7 +3,8 @@ import re
 from ..base import example, rule
 from .common import DOCKER_RUN, cis, containers, deploy, item_paths, option, option_path, owasp, unknown
 
-_UNCONFINED = re.compile(r"(seccomp|apparmor|systempaths)[=:]unconfined\Z", re.I)
+# compiled on first use (by the re module's cache): most configs set no security-opt
+_UNCONFINED = r"(seccomp|apparmor|systempaths)[=:]unconfined\Z"
 WHAT = {
     "seccomp": ("5.22", "every system call is allowed, including the ones container escapes use"),
     "apparmor": ("5.2", "AppArmor no longer limits which files and mounts it may touch"),
@@ -64,7 +65,7 @@ def check(ctx):
         if found is None:
             continue
         for path, value in item_paths(option_path(container, found[0]), found[1]):
-            match = None if unknown(value) else _UNCONFINED.match(str(value).strip())
+            match = None if unknown(value) else re.match(_UNCONFINED, str(value).strip(), re.I)
             if match:
                 kind = match.group(1).lower()
                 section, effect = WHAT[kind]

@@ -1,5 +1,3 @@
-import difflib
-
 from ...fix.edits import RemoveKey, RenameKey
 from ..base import Fix, example, rule
 from .common import DOCKER_RUN, containers, deploy, docker_flags, option_path
@@ -22,6 +20,8 @@ def suggestions(key: str, known: set) -> list[str]:
     normal = bare.lower().replace("_", "-")
     if normal in known:
         return [normal]
+    import difflib  # only for an option Docker does not know
+
     return difflib.get_close_matches(normal, sorted(known), n=3, cutoff=0.8)
 
 

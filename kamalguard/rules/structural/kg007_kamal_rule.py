@@ -80,13 +80,13 @@ def _versions(view):
         yield ("retain_containers",), "retain_containers must be at least 1 (Kamal: Must retain at least 1 container)"
 
 
-def _hooks(view, root):
+def _hooks(view, project):
     hooks = view.get(("hooks_path",)) or ".kamal/hooks"
-    if root is None or not isinstance(hooks, str) or isinstance(hooks, ErbValue):
+    if project is None or not isinstance(hooks, str) or isinstance(hooks, ErbValue):
         return
-    folder = os.path.realpath(os.path.join(root, hooks))
-    if not (folder + os.sep).startswith(os.path.realpath(root) + os.sep):
-        return  # never look outside the project
+    folder = project.resolve(hooks)  # never outside the project
+    if folder is None:
+        return
     found = [h for h in ("pre-traefik-reboot", "post-traefik-reboot") if os.path.isfile(os.path.join(folder, h))]
     if found:
         yield ("hooks_path",), (f"{hooks}/ has {', '.join(found)}: Kamal 2 refuses them; rename them to "
@@ -238,9 +238,8 @@ def check(ctx):
     Each message says what Kamal expects.
     """
     view = ctx.view
-    root = ctx.project.root if ctx.project is not None else None
     for check_part in CHECKS:
         for path, message in check_part(view):
             ctx.report(path, message)
-    for path, message in _hooks(view, root):
+    for path, message in _hooks(view, ctx.project):
         ctx.report(path, message)

@@ -2,7 +2,8 @@ import re
 
 from ..base import example, rule
 
-_SEPARATOR = re.compile(r"^(?:---|\.\.\.)(?=\s|$)", re.M)
+# compiled on first use (by the re module's cache): only a file with more documents needs it
+_SEPARATOR = r"^(?:---|\.\.\.)(?=\s|$)"
 
 
 @rule(
@@ -41,7 +42,7 @@ def check(ctx):
     """
     for doc in ctx.view.layers:
         if doc.more_documents and doc.root is not None:
-            separator = _SEPARATOR.search(doc.masked.text, doc.root.end)
+            separator = re.compile(_SEPARATOR, re.M).search(doc.masked.text, doc.root.end)
             start = separator.start() if separator else doc.root.end
             ctx.report_span(
                 doc, start, start + 3,

@@ -10,8 +10,8 @@ built once per process.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
+from ...record import Frozen
 from ...source.scalars import ErbValue
 
 # built once per process, when first needed
@@ -23,12 +23,14 @@ TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number
               "array": "an array", "object": "a hash", "null": "empty"}
 
 
-@dataclass(frozen=True)
-class SchemaError:
-    kind: str  # "unknown" | "type" | "missing" | "kamal1"
-    path: tuple  # the unknown/missing key's own path, or the wrongly typed value's path
-    message: str
-    hint: str | None = None  # Kamal 1: the Kamal 2 replacement
+class SchemaError(Frozen):
+    __slots__ = ("hint", "kind", "message", "path")
+
+    def __init__(self, kind: str, path: tuple, message: str, hint: str | None = None):
+        self.kind = kind  # "unknown" | "type" | "missing" | "kamal1"
+        self.path = path  # the unknown/missing key's own path, or the wrongly typed value's path
+        self.message = message
+        self.hint = hint  # Kamal 1: the Kamal 2 replacement
 
 
 def schema_text() -> str:
