@@ -183,8 +183,7 @@ def fix(paths, destination, all_destinations, select, ignore, config_file, root,
         raise click.UsageError("--write cannot write back to stdin; run fix without --write to get the diff")
 
     outcome = _run(paths, destination, all_destinations, select, ignore, config_file, root)
-    code = run_fix(outcome, write=write, unsafe=unsafe_fixes, patch_file=patch_file, color=_use_color(None),
-                   rerun=lambda: _run(paths, destination, all_destinations, select, ignore, config_file, root))
+    code = run_fix(outcome, write=write, unsafe=unsafe_fixes, patch_file=patch_file, color=_use_color(None))
     if write and code == 0:
         from .engine import exit_code
 

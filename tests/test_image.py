@@ -6,6 +6,7 @@ import pytest
 
 from kamalguard.fix.edits import AppendLines
 
+from .conftest import check_json, rules_fired
 from .test_exposure import BASE, DESTINATION, as_overlay, findings, fired, on_base, project, rules_of, write_project
 
 IMAGE = rules_of("image")
@@ -210,3 +211,17 @@ def test_ruby_tuning_inherited_from_a_base_stage(tmp_path):
 
 def test_non_ruby_images_are_not_tuned(tmp_path):
     assert findings(project(tmp_path, BASE, Dockerfile="FROM node:22\nUSER node\n"), "KG304") == []
+
+
+def test_kg304_reads_the_rails_entrypoint_that_preloads_jemalloc(tmp_path):
+    dockerfile = ("FROM docker.io/library/ruby:3.3-slim AS base\nWORKDIR /rails\n"
+                  "RUN apt-get install -y libjemalloc2\nUSER 1000\nENTRYPOINT [\"/rails/bin/docker-entrypoint\"]\n")
+    entrypoint = ('#!/bin/bash -e\nif [ -z "${LD_PRELOAD+x}" ]; then\n'
+                  '  export LD_PRELOAD="$(echo /usr/lib/*/libjemalloc.so.2)"\nfi\nexec "${@}"\n')
+    deploy = "service: myapp\nimage: myorg/myapp\nservers:\n  - 192.0.2.10\n"
+    with_script = write_project(tmp_path / "a", {"config/deploy.yml": deploy, "Dockerfile": dockerfile,
+                                                 "bin/docker-entrypoint": entrypoint})
+    assert "KG304" not in rules_fired(check_json(with_script, "--select", "KG304"))
+    without = write_project(tmp_path / "b", {"config/deploy.yml": deploy, "Dockerfile": dockerfile,
+                                             "bin/docker-entrypoint": 'exec "${@}"\n'})
+    assert "KG304" in rules_fired(check_json(without, "--select", "KG304"))

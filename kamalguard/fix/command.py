@@ -16,7 +16,7 @@ def _counts(findings) -> str:
     return ", ".join(f"{rule} x{n}" if n > 1 else rule for rule, n in sorted(counted.items()))
 
 
-def run_fix(outcome, *, write: bool, unsafe: bool, patch_file: str | None, color: bool, rerun) -> int:
+def run_fix(outcome, *, write: bool, unsafe: bool, patch_file: str | None, color: bool) -> int:
     """Returns the exit code: dry run 1 when there is a diff, 0 when nothing to fix; --write 0 when written."""
     for error in outcome.errors:
         click.echo(f"kamalguard: {error}", err=True)
@@ -34,7 +34,7 @@ def run_fix(outcome, *, write: bool, unsafe: bool, patch_file: str | None, color
             for note in result.notes:
                 click.echo(f"  - {note}")
             click.echo("")
-        click.echo(diff, nl=False)
+        click.echo(_colored(diff) if color else diff, nl=False)
     else:
         _write(result)
     _tell_leftovers(result, unsafe)
@@ -48,6 +48,16 @@ def run_fix(outcome, *, write: bool, unsafe: bool, patch_file: str | None, color
     if write:
         return 1 if unloadable else 0
     return 1 if diff or unloadable else 0
+
+
+def _colored(diff: str) -> str:
+    """The diff as a terminal shows one: removed lines red, added green, hunk headers cyan."""
+    styles = (("+++", "1"), ("---", "1"), ("@@", "36"), ("+", "32"), ("-", "31"))
+    lines = []
+    for line in diff.splitlines(keepends=True):
+        code = next((c for prefix, c in styles if line.startswith(prefix)), None)
+        lines.append(f"\x1b[{code}m{line.rstrip(chr(10))}\x1b[0m\n" if code else line)
+    return "".join(lines)
 
 
 def _unloadable(outcome) -> list:

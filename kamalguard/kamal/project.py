@@ -139,6 +139,8 @@ class ProjectFiles:
     def inside(self, relative: str) -> bool:
         """Does `relative` (existing or not) stay inside the root once symlinks are resolved? A path that leaves it
         can be neither read nor said to be missing: what it holds is unknown."""
+        if "\0" in relative:  # no file has such a name: the path is nonsense, not a place to look
+            return False
         candidate = self._realpath(relative)
         return candidate == self.root or candidate.startswith(self.root + os.sep)
 

@@ -111,7 +111,9 @@ def _translate(error) -> list[SchemaError]:
     if kind in ("additionalProperties", "unevaluatedProperties") and isinstance(instance, dict):
         return [_unknown(path, key, schema) for key in _extra_keys(instance, schema, error)]
     if kind == "required" and isinstance(instance, dict):
-        return [SchemaError("missing", (*path, key), custom or f"{_where(path)}: `{key}` is required")
+        # Kamal's own words when the schema keeps them ("Builder arch not set"), and always what to add where
+        return [SchemaError("missing", (*path, key), f"{_where(path)}: `{key}` is required"
+                            f"{f' (Kamal: {custom})' if custom else ''}: add `{key}:` to {_where(path)}")
                 for key in error.validator_value if key not in instance]
     if kind in ("oneOf", "anyOf") and error.context:
         branch = _matching_branch(error)
