@@ -100,3 +100,13 @@ def test_the_fix_diff_shows_no_leaked_secret(args):
     result = run_cli("fix", *args, str(SAMPLES / "leaky-secrets"))
     assert "+++ b/" in result.output
     assert [value for value in LEAKED if value in result.output] == []
+
+
+def test_fixed_rails_default_databases_keep_the_capabilities_they_boot_with(fixed_rails_default):
+    from kamalguard.source.document import load_text
+
+    data = load_text((fixed_rails_default / "config/deploy.yml").read_text()).data
+    db = data["accessories"]["db"]["options"]
+    assert db["cap-drop"] == ["ALL"]
+    assert db["cap-add"] == ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]
+    assert not rules_fired(check_json(str(fixed_rails_default))) & {"KG101", "KG102", "KG103", "KG104", "KG105"}

@@ -65,8 +65,8 @@ def check(ctx):
     Safe: it adds `ALL` to `cap-drop` (creating it; a role written as a host list becomes a role map). Behaviour
     change: the container loses every capability, so a process that needs one fails with "operation not
     permitted". For an accessory whose image is known to switch user at start (the databases above) and that
-    sets no `user:`, the fix is unsafe: it would stop the database from booting unless you add the capabilities
-    back, and the note says which.
+    sets no `user:`, the fix also adds exactly the capabilities that entrypoint needs to `cap-add`, so the
+    database still boots; it is unsafe, because it relies on what kamalguard knows of the image.
 
     ## kamal-proxy
     Covered when `proxy.run` is written: kamal-proxy runs as an unprivileged user and needs no capability.
@@ -78,9 +78,10 @@ def check(ctx):
             continue
         needs = profile(container).switch_user_caps if option(container, "user") is None else ()
         if needs:
-            fix = Fix("unsafe", "add ALL to cap-drop",
-                      f"cap-drop ALL: the image's entrypoint switches user and fails unless cap-add gives back "
-                      f"{', '.join(needs)}", fix_edits(container, adds={"cap-drop": ["ALL"]}))
+            # Dropping ALL alone would stop the image booting: give back exactly what its entrypoint needs.
+            fix = Fix("unsafe", f"add ALL to cap-drop and {', '.join(needs)} to cap-add",
+                      f"cap-drop ALL: the container keeps only {', '.join(needs)}, which the image's entrypoint "
+                      f"needs to switch user", fix_edits(container, adds={"cap-drop": ["ALL"], "cap-add": needs}))
         else:
             fix = Fix("safe", "add ALL to cap-drop",
                       "cap-drop ALL: the container loses every Linux capability (operations that need one fail)",
