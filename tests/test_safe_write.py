@@ -143,3 +143,15 @@ def test_writing_through_a_symlink_updates_the_target_and_keeps_the_link(tmp_pat
     fixed = (tmp_path / "shared" / "deploy.yml").read_text()
     assert fixed != DEPLOY and "no-new-privileges" in fixed
     assert leftovers(tmp_path / "shared") == [] and leftovers(tmp_path / "project" / "config") == []
+
+
+def test_a_refused_file_leaves_every_file_of_the_fix_unwritten(tmp_path):
+    from .test_loader import VALID
+
+    overlay = "servers:\n  web:\n    hosts: [192.0.2.99]\n    options:\n      privileged: true\n"
+    project = write_project(tmp_path, {"config/deploy.yml": VALID, "config/deploy.staging.yml": overlay})
+    base = tmp_path / "config" / "deploy.yml"
+    (tmp_path / "config" / "deploy.staging.yml").chmod(0o444)
+    result = run_cli("fix", "--write", "--unsafe-fixes", "-d", "staging", cwd=project)
+    assert result.exit_code == 2 and "is read-only; nothing written" in result.output
+    assert base.read_text() == VALID

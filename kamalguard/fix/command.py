@@ -8,7 +8,7 @@ from collections import Counter
 import click
 
 from .planner import plan
-from .write import write_atomic
+from .write import writable, write_atomic
 
 
 def _counts(findings) -> str:
@@ -73,6 +73,8 @@ def _touched(finding) -> set[str]:
 
 
 def _write(result) -> None:
+    for patch in result.files:  # every file first, so a refusal leaves all of them as they were
+        writable(patch.source.real_path or patch.path, None if patch.created else patch.source.raw)
     for patch in result.files:
         write_atomic(patch.source.real_path or patch.path, patch.new_bytes(), None if patch.created else
                      patch.source.raw)

@@ -19,29 +19,38 @@ class WriteRefused(InputError):
     pass
 
 
-def write_atomic(path: str, data: bytes, expected: bytes | None) -> None:
-    """Replace the file at `path` (symlinks resolved) with `data`, if it still holds `expected`; with
-    `expected=None`, create it, if it still does not exist."""
+def writable(path: str, expected: bytes | None):
+    """Check that the file at `path` still holds `expected` (with None: still does not exist) and may be written;
+    returns its stat (None for a new file). `fix --write` asks this of every file before it writes any."""
     real = os.path.realpath(path)
     if expected is None:
         if os.path.lexists(path):
             raise WriteRefused(f"{path}: appeared since kamalguard looked; nothing written, run fix again")
+        return None
+    try:
+        with open(real, "rb") as handle:
+            current = handle.read()
+    except OSError as exc:
+        raise WriteRefused(f"{path}: cannot be read back before writing ({exc.strerror})") from None
+    if current != expected:
+        raise WriteRefused(f"{path}: changed since kamalguard read it; nothing written, run fix again")
+    status = os.stat(real)
+    if not stat.S_IMODE(status.st_mode) & 0o222 or not os.access(real, os.W_OK):  # no write bit stops root too
+        raise WriteRefused(f"{path}: is read-only; nothing written (make it writable, or apply the diff by hand)")
+    return status
+
+
+def write_atomic(path: str, data: bytes, expected: bytes | None) -> None:
+    """Replace the file at `path` (symlinks resolved) with `data`, if it still holds `expected`; with
+    `expected=None`, create it, if it still does not exist."""
+    real = os.path.realpath(path)
+    status = writable(path, expected)
+    if status is None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-        status = None
     else:
-        try:
-            with open(real, "rb") as handle:
-                current = handle.read()
-        except OSError as exc:
-            raise WriteRefused(f"{path}: cannot be read back before writing ({exc.strerror})") from None
-        if current != expected:
-            raise WriteRefused(f"{path}: changed since kamalguard read it; nothing written, run fix again")
-        status = os.stat(real)
         mode = stat.S_IMODE(status.st_mode)
-        if not mode & 0o222 or not os.access(real, os.W_OK):  # no write bit at all stops root too
-            raise WriteRefused(f"{path}: is read-only; nothing written (make it writable, or apply the diff by hand)")
     folder = os.path.dirname(real) or "."
     try:
         handle, temp = tempfile.mkstemp(prefix=f".{os.path.basename(real)}.", suffix=".kamalguard", dir=folder)
