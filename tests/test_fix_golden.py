@@ -90,3 +90,14 @@ def neutralize(text: str) -> str:
     kept = [line for line in text.splitlines(keepends=True)
             if not (line.strip().startswith("<%") and line.strip().endswith("%>") and "<%=" not in line)]
     return re.sub(r"<%=.*?%>", "erbvalue", "".join(kept), flags=re.S)
+
+
+def test_every_fixable_rule_has_a_golden_case():
+    from kamalguard.rules import all_rules
+
+    selected = set()
+    for case in CASES:
+        args = shlex.split((GOLDEN / case / "args").read_text())
+        selected |= set(args[args.index("--select") + 1].split(",")) if "--select" in args else set()
+    fixable = {rule.id for rule in all_rules() if rule.fix != "none"}
+    assert sorted(fixable - selected) == []
