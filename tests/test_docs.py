@@ -68,3 +68,21 @@ def test_readme_ci_snippets_are_the_validated_ones(snippet):
     """tests/test_integrations.py validates these files against the CI systems' schemas; the README shows them."""
     text = (Path(ROOT) / "tests" / "data" / snippet).read_text()
     assert text.strip() in README.read_text()
+
+
+
+README_EXAMPLES = [
+    (r"```console\n\$ kamalguard check samples/rails-default\n(.*?)```", ["check", "samples/rails-default"]),
+    (r"the diff is:\n\n```diff\n(.*?)```", ["fix", "--unsafe-fixes", "samples/rails-default"]),
+]
+
+
+@pytest.mark.parametrize(("block", "args"), README_EXAMPLES, ids=["check", "fix"])
+def test_readme_examples_show_what_kamalguard_prints(block, args):
+    """Every line a README example shows (`...` elides some) is printed, in that order."""
+    shown = re.search(block, README.read_text(), re.S)
+    assert shown is not None
+    printed = iter(run_cli(*args, cwd=ROOT).output.splitlines())
+    for line in shown.group(1).splitlines():
+        if line != "...":
+            assert line in printed, f"README shows a line kamalguard no longer prints: {line}"

@@ -42,3 +42,8 @@ def summary(findings) -> dict:
         if finding.fix is not None:
             counts["fixable"] += 1
     return counts
+
+
+def safe_fixes(findings) -> int:
+    """How many unsuppressed findings `kamalguard fix --write` fixes without `--unsafe-fixes`."""
+    return sum(1 for f in findings if f.suppressed is None and f.fix is not None and f.fix.safety == "safe")

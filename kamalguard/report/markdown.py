@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from . import ci, summary
+from . import ci, safe_fixes, summary
 
 ICONS = {"error": "🔴", "warning": "🟡", "info": "🔵"}
 TITLE = "kamalguard"
@@ -62,9 +62,8 @@ def _summary(outcome, findings) -> list[str]:
     rows += [f"| {ICONS[s]} | {s} | {counts[s]} |" for s in ci.SEVERITY_ORDER]
     extra = []
     if counts["fixable"]:
-        safe = sum(1 for f in findings if f.fix is not None and f.fix.safety == "safe")
-        extra.append(f"{counts['fixable']} fixable ({safe} safe): `kamalguard fix --write` applies the safe fixes, "
-                     "with `--unsafe-fixes` the others too")
+        extra.append(f"{counts['fixable']} fixable ({safe_fixes(findings)} safe): `kamalguard fix --write` applies "
+                     "the safe fixes, with `--unsafe-fixes` the others too")
     if counts["suppressed"]:
         extra.append(f"{counts['suppressed']} suppressed")
     head = [f"### {TITLE}: {ci.counts_line(findings) or 'no findings'}", "", *rows]

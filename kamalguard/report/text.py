@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import summary
+from . import safe_fixes, summary
 
 COLORS = {"error": "31", "warning": "33", "info": "36", "dim": "2", "bold": "1", "fix": "32"}
 
@@ -50,8 +50,16 @@ def render(outcome, options) -> str:
     parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 and s != 'info' else ''}" for s in ("error", "warning", "info")]
     line = f"{len(outcome.files)} file{'s' if len(outcome.files) != 1 else ''} checked: {', '.join(parts)}"
     if counts["fixable"]:
-        line += f"; {counts['fixable']} fixable with `kamalguard fix`"
+        line += "; " + _fixable(counts["fixable"], safe_fixes(outcome.findings))
     if counts["suppressed"]:
         line += f"; {counts['suppressed']} suppressed"
     out.append(_paint(line, "bold", color))
     return "\n".join(out) + "\n"
+
+
+def _fixable(fixable: int, safe: int) -> str:
+    if safe == fixable:
+        return f"{fixable} fixable with `kamalguard fix --write`"
+    if safe == 0:
+        return f"{fixable} fixable with `kamalguard fix --write --unsafe-fixes`"
+    return f"{fixable} fixable: {safe} with `kamalguard fix --write`, {fixable - safe} more with `--unsafe-fixes`"
