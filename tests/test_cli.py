@@ -172,3 +172,15 @@ def test_fix_write_refuses_stdin(project):
 def test_odd_accessories_are_findings_not_crashes(tmp_path, accessories):
     project = write_project(tmp_path, {"config/deploy.yml": VALID + f"accessories: {accessories}\n"})
     assert "KG004" in rules_fired(check_json(project))
+
+
+@pytest.mark.parametrize(("multiarch", "arch", "warned"), [
+    ("false", " amd64\n", True),
+    ("true", "\n+    - amd64\n+    - arm64\n", False),
+])
+def test_kamal1_multiarch_becomes_arch_and_a_guess_is_said_aloud(tmp_path, multiarch, arch, warned):
+    deploy = VALID.replace("  arch: amd64\n", f"  multiarch: {multiarch}\n")
+    folder = write_project(tmp_path, {"config/deploy.yml": deploy})
+    result = run_cli("fix", "--select", "KG006", cwd=folder)
+    assert f"-  multiarch: {multiarch}\n+  arch:{arch}" in result.output
+    assert ("write arch: arm64 instead if the servers are arm64" in result.output) is warned

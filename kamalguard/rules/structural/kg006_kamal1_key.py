@@ -66,9 +66,10 @@ def check(ctx):
     - and the other Kamal 1 keys the schema marks with `x-kamal1`.
 
     ## Fix
-    `builder.multiarch` and `builder.platforms` are rewritten to `builder.arch` in place (`multiarch: true`
-    meant amd64 and arm64). That is safe: it names what Kamal 1 built. The others need a person: the
-    finding says what to write instead.
+    `builder.multiarch` and `builder.platforms` are rewritten to `builder.arch` in place. `platforms` and
+    `multiarch: true` (amd64 and arm64) name what Kamal 1 built. `multiarch: false` built for the machine
+    that ran the deploy, so it becomes `amd64`, what nearly every server runs; the fix's behaviour-change note
+    says to write `arm64` for arm servers. The others need a person: the finding says what to write instead.
     """
     for error in schema.errors(ctx):
         if error.kind != "kamal1":
@@ -78,8 +79,11 @@ def check(ctx):
         if error.path[:1] == ("builder",) and key in ("multiarch", "platforms") and len(error.path) == 2:
             arch = _arch_for(key, ctx.view.get(error.path))
             if arch is not None and not ctx.view.has(("builder", "arch")):
-                fix = Fix("safe", f"rename builder/{key} to builder/arch: {arch}",
-                          "",
+                note = ""
+                if ctx.view.get(error.path) is False:
+                    note = ("images are built for amd64, not for the machine that runs the deploy: "
+                            "write arch: arm64 instead if the servers are arm64")
+                fix = Fix("safe", f"rename builder/{key} to builder/arch: {arch}", note,
                           (RenameKey(("builder",), key, "arch", arch),))
         message = error.message if not error.hint or error.hint in error.message else f"{error.message}: {error.hint}"
         ctx.report(error.path, message, fix=fix)
