@@ -70,7 +70,6 @@ def test_readme_ci_snippets_are_the_validated_ones(snippet):
     assert text.strip() in README.read_text()
 
 
-
 README_EXAMPLES = [
     (r"```console\n\$ kamalguard check samples/rails-default\n(.*?)```", ["check", "samples/rails-default"]),
     (r"the diff is:\n\n```diff\n(.*?)```", ["fix", "--unsafe-fixes", "samples/rails-default"]),

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from kamalguard.rules import all_rules
+
 from .conftest import kamal_verdict, run_cli
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -93,8 +95,6 @@ def neutralize(text: str) -> str:
 
 
 def test_every_fixable_rule_has_a_golden_case():
-    from kamalguard.rules import all_rules
-
     selected = set()
     for case in CASES:
         args = shlex.split((GOLDEN / case / "args").read_text())

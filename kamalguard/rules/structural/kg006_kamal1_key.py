@@ -77,10 +77,11 @@ def check(ctx):
         fix = None
         key = error.path[-1] if error.path else None
         if error.path[:1] == ("builder",) and key in ("multiarch", "platforms") and len(error.path) == 2:
-            arch = _arch_for(key, ctx.view.get(error.path))
+            value = ctx.view.get(error.path)
+            arch = _arch_for(key, value)
             if arch is not None and not ctx.view.has(("builder", "arch")):
                 note = ""
-                if ctx.view.get(error.path) is False:
+                if value is False:
                     note = ("images are built for amd64, not for the machine that runs the deploy: "
                             "write arch: arm64 instead if the servers are arm64")
                 fix = Fix("safe", f"rename builder/{key} to builder/arch: {arch}", note,
