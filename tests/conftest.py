@@ -16,6 +16,22 @@ from kamalguard.cli import main
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared")
 
+# A minimal config that Kamal 2.11 accepts and kamalguard finds no structural problem in.
+VALID = """service: shop
+image: acme/shop
+registry:
+  server: ghcr.io
+  username: acme
+  password:
+    - KAMAL_REGISTRY_PASSWORD
+builder:
+  arch: amd64
+servers:
+  web:
+    hosts:
+      - 192.0.2.10
+"""
+
 
 def write_project(base, files: dict) -> str:
     """Write {relative path: text} under `base` (a pathlib.Path); returns the project folder as a string."""

@@ -6,8 +6,7 @@ import pytest
 
 from kamalguard.cli import _use_color
 
-from .conftest import check_json, rules_fired, run_cli, write_project
-from .test_loader import VALID
+from .conftest import VALID, check_json, rules_fired, run_cli, write_project
 
 
 @pytest.fixture

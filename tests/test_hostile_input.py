@@ -22,22 +22,8 @@ from kamalguard.source.document import load_text
 from kamalguard.source.nodes import MAX_DEPTH, Alias
 from kamalguard.source.text import MAX_FILE_BYTES
 
-from .conftest import write_project
+from .conftest import VALID, write_project
 
-VALID = """\
-service: shop
-image: acme/shop
-registry:
-  username: acme
-  password:
-    - KAMAL_REGISTRY_PASSWORD
-builder:
-  arch: amd64
-servers:
-  web:
-    hosts:
-      - 192.0.2.10
-"""
 # Generous: on a quiet machine each of these takes well under a second.
 SECONDS = 10
 

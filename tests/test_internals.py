@@ -13,8 +13,7 @@ from kamalguard.fix.planner import _same_data
 from kamalguard.kamal.project import ProjectFiles
 from kamalguard.source.scalars import ErbValue, RubySymbol
 
-from .conftest import ROOT, run_cli, write_project
-from .test_loader import VALID
+from .conftest import ROOT, VALID, run_cli, write_project
 
 
 @pytest.mark.parametrize("one, two", [

@@ -7,22 +7,7 @@ import pytest
 from kamalguard.source.document import load_text
 from kamalguard.source.scalars import ErbValue, RubySymbol, resolve_plain
 
-from .conftest import check_json, rules_fired, write_project
-
-VALID = """service: shop
-image: acme/shop
-registry:
-  server: ghcr.io
-  username: acme
-  password:
-    - KAMAL_REGISTRY_PASSWORD
-builder:
-  arch: amd64
-servers:
-  web:
-    hosts:
-      - 192.0.2.10
-"""
+from .conftest import VALID, check_json, rules_fired, write_project
 
 
 def structural(report):

@@ -86,8 +86,7 @@ def test_pyproject_settings_are_validated_too(tmp_path):
 
 
 def test_pyproject_policy_found_through_subtables_alone(tmp_path):
-    from .conftest import check_json, write_project
-    from .test_loader import VALID
+    from .conftest import VALID, check_json, write_project
 
     project = write_project(tmp_path, {"config/deploy.yml": VALID,
                                        "pyproject.toml": '[project]\nname = "app"\n\n[tool.kamalguard.severity]\n'

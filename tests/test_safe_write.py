@@ -12,25 +12,13 @@ import pytest
 from kamalguard.fix import write as write_module
 from kamalguard.fix.write import WriteRefused, write_atomic
 
-from .conftest import run_cli, write_project
+from .conftest import VALID, run_cli, write_project
 
 ORIGINAL = b"service: shop\n# a comment that must survive\nimage: acme/shop\n"
 NEW = b"service: shop\n# a comment that must survive\nimage: acme/shop:1.2\n"
 
 # A project whose only finding with a safe fix is KG105 (no-new-privileges), so `fix --write` changes the file.
-DEPLOY = """\
-service: shop
-image: acme/shop
-registry:
-  username: acme
-  password:
-    - KAMAL_REGISTRY_PASSWORD
-builder:
-  arch: amd64
-servers:
-  web:
-    hosts:
-      - 192.0.2.10
+DEPLOY = VALID + """\
     options:
       read-only: true
       tmpfs: [/rails/tmp, /tmp]
@@ -146,8 +134,6 @@ def test_writing_through_a_symlink_updates_the_target_and_keeps_the_link(tmp_pat
 
 
 def test_a_refused_file_leaves_every_file_of_the_fix_unwritten(tmp_path):
-    from .test_loader import VALID
-
     overlay = "servers:\n  web:\n    hosts: [192.0.2.99]\n    options:\n      privileged: true\n"
     project = write_project(tmp_path, {"config/deploy.yml": VALID, "config/deploy.staging.yml": overlay})
     base = tmp_path / "config" / "deploy.yml"
